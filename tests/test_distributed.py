@@ -1,0 +1,32 @@
+"""Scale presets: DDP runs with two CPU processes (gloo); FSDP needs CUDA."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import config
+
+
+def _fit(*extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "transferlab.cli", "fit", "-c", config("dann/mnist_to_mnistm.yaml"),
+         "--trainer.max_epochs=1", "--trainer.limit_train_batches=4",
+         "--trainer.limit_val_batches=2", "--trainer.logger=false",
+         "--trainer.enable_progress_bar=false", "--trainer.callbacks=[]", *extra],
+        capture_output=True, text=True, timeout=400,
+    )
+
+
+@pytest.mark.slow
+def test_ddp_with_two_cpu_processes():
+    result = _fit("-c", config("trainer/ddp_cpu.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.stderr + result.stdout
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="Lightning's FSDP needs CUDA")
+def test_fsdp_on_gpus():
+    result = _fit("-c", config("trainer/fsdp.yaml"), "-c", config("trainer/bf16.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
