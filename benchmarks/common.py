@@ -32,3 +32,60 @@ def write(name: str, payload: dict, table: str) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
     (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
+
+
+QUIET = [
+    "--trainer.logger=false",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.callbacks=[]",
+    "--trainer.default_root_dir=runs/benchmarks",
+]
+
+
+def run_grid(methods: dict[str, str], tasks: list[str], seeds: list[int]) -> list[dict]:
+    """fit + test every (task, method, seed); a task is ``source:target``."""
+    from dataclasses import asdict
+
+    from transferlab.experiments import run_config
+
+    root = Path(__file__).resolve().parents[1]
+    runs = []
+    for task in tasks:
+        source, target = task.split(":")
+        for label, config in methods.items():
+            for seed in seeds:
+                overrides = [
+                    *QUIET,
+                    f"--data.init_args.source={source}",
+                    f"--data.init_args.target={target}",
+                ]
+                result = run_config(str(root / config), seed=seed, overrides=overrides)
+                runs.append({"label": label, "task": task, **asdict(result)})
+                print(
+                    f"{task} {label} seed={seed}: target {result.target_test_acc:.4f} "
+                    f"source {result.source_test_acc:.4f} ({result.fit_seconds:.0f} s)"
+                )
+    return runs
+
+
+def summary_rows(runs: list[dict], task: str, labels: list[str]) -> tuple[list[str], dict]:
+    """Markdown rows (mean ± std) for one task, and the mean target accuracy per label."""
+    rows, means = [], {}
+    for label in labels:
+        mine = [r for r in runs if r["task"] == task and r["label"] == label]
+        target = mean_std([100 * r["target_test_acc"] for r in mine])
+        source = mean_std([100 * r["source_test_acc"] for r in mine])
+        seconds = mean_std([r["fit_seconds"] for r in mine])
+        means[label] = target[0]
+        rows.append(
+            f"| {task.replace(':', ' → ')} | {label} | {target[0]:.2f} ± {target[1]:.2f} | "
+            f"{source[0]:.2f} ± {source[1]:.2f} | {mine[0]['protocol']} | {len(mine)} | "
+            f"{seconds[0]:.0f} |"
+        )
+    return rows, means
+
+
+TABLE_HEAD = [
+    "| task | method | target test acc | source test acc | checkpoint selected by | seeds | fit s |",
+    "|---|---|---|---|---|---|---|",
+]

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import lightning as L
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, mean_std, write  # noqa: E402
@@ -40,12 +39,23 @@ class StepClock(L.Callback):
 
 
 def build(steps: int, seed: int):
-    cli = TransferLabCLI(args=[
-        "-c", CONFIG, f"--seed_everything={seed}", f"--trainer.max_steps={steps}",
-        "--trainer.max_epochs=-1", "--trainer.logger=false", "--trainer.enable_progress_bar=false",
-        "--trainer.callbacks=[]", "--trainer.limit_val_batches=0", "--trainer.enable_checkpointing=false",
-        "--trainer.num_sanity_val_steps=0", "--trainer.enable_model_summary=false",
-    ], run=False)
+    cli = TransferLabCLI(
+        args=[
+            "-c",
+            CONFIG,
+            f"--seed_everything={seed}",
+            f"--trainer.max_steps={steps}",
+            "--trainer.max_epochs=-1",
+            "--trainer.logger=false",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.callbacks=[]",
+            "--trainer.limit_val_batches=0",
+            "--trainer.enable_checkpointing=false",
+            "--trainer.num_sanity_val_steps=0",
+            "--trainer.enable_model_summary=false",
+        ],
+        run=False,
+    )
     return cli
 
 
@@ -98,18 +108,29 @@ def main() -> None:
         lightning.append(lightning_samples_per_second(args.steps, args.warmup, repeat))
     light, bare = mean_std(lightning), mean_std(plain)
     ratio = light[0] / bare[0]
-    table = "\n".join([
-        f"DANN training loop, digit_cnn, batch 64+64, {args.steps - args.warmup} timed steps, "
-        f"{args.repeats} repeats ({machine()['cpu_threads']} CPU threads).",
-        "",
-        "| loop | samples/s |",
-        "|---|---|",
-        f"| plain PyTorch | {bare[0]:.0f} ± {bare[1]:.0f} |",
-        f"| Lightning | {light[0]:.0f} ± {light[1]:.0f} |",
-        f"| ratio Lightning / plain | {ratio:.3f} |",
-    ])
-    write("throughput", {"machine": machine(), "lightning": lightning, "plain": plain,
-                         "ratio": ratio, "args": vars(args)}, table)
+    table = "\n".join(
+        [
+            f"DANN training loop, digit_cnn, batch 64+64, {args.steps - args.warmup} timed steps, "
+            f"{args.repeats} repeats ({machine()['cpu_threads']} CPU threads).",
+            "",
+            "| loop | samples/s |",
+            "|---|---|",
+            f"| plain PyTorch | {bare[0]:.0f} ± {bare[1]:.0f} |",
+            f"| Lightning | {light[0]:.0f} ± {light[1]:.0f} |",
+            f"| ratio Lightning / plain | {ratio:.3f} |",
+        ]
+    )
+    write(
+        "throughput",
+        {
+            "machine": machine(),
+            "lightning": lightning,
+            "plain": plain,
+            "ratio": ratio,
+            "args": vars(args),
+        },
+        table,
+    )
 
 
 if __name__ == "__main__":

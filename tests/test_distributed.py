@@ -11,11 +11,24 @@ from tests.conftest import config
 
 def _fit(*extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "transferlab.cli", "fit", "-c", config("dann/mnist_to_mnistm.yaml"),
-         "--trainer.max_epochs=1", "--trainer.limit_train_batches=4",
-         "--trainer.limit_val_batches=2", "--trainer.logger=false",
-         "--trainer.enable_progress_bar=false", "--trainer.callbacks=[]", *extra],
-        capture_output=True, text=True, timeout=400,
+        [
+            sys.executable,
+            "-m",
+            "transferlab.cli",
+            "fit",
+            "-c",
+            config("dann/mnist_to_mnistm.yaml"),
+            "--trainer.max_epochs=1",
+            "--trainer.limit_train_batches=4",
+            "--trainer.limit_val_batches=2",
+            "--trainer.logger=false",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.callbacks=[]",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
     )
 
 

@@ -6,9 +6,13 @@ import torch
 
 from tests.conftest import build_cli, config
 
-SHORT = ("--trainer.limit_train_batches=6", "--trainer.limit_val_batches=2",
-         "--trainer.callbacks=[]", "--data.init_args.source=digits",
-         "--data.init_args.target=mnist")
+SHORT = (
+    "--trainer.limit_train_batches=6",
+    "--trainer.limit_val_batches=2",
+    "--trainer.callbacks=[]",
+    "--data.init_args.source=digits",
+    "--data.init_args.target=mnist",
+)
 
 
 class Interrupt(L.Callback):
@@ -19,8 +23,13 @@ class Interrupt(L.Callback):
 
 
 def _fit(root, ckpt_path=None, interrupt=False):
-    cli = build_cli(config("dann/mnist_to_mnistm.yaml"), *SHORT, "--trainer.max_epochs=3",
-                    f"--trainer.default_root_dir={root}", f"--checkpoint.dirpath={root}/checkpoints")
+    cli = build_cli(
+        config("dann/mnist_to_mnistm.yaml"),
+        *SHORT,
+        "--trainer.max_epochs=3",
+        f"--trainer.default_root_dir={root}",
+        f"--checkpoint.dirpath={root}/checkpoints",
+    )
     if interrupt:
         cli.trainer.callbacks.append(Interrupt())
     cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -34,20 +43,31 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path):
     assert interrupted.trainer.current_epoch == 1
     resumed = _fit(tmp_path / "resumed", ckpt_path=tmp_path / "interrupted/checkpoints/last.ckpt")
     assert resumed.trainer.global_step == unbroken.trainer.global_step
-    for (name, a), (_, b) in zip(unbroken.model.state_dict().items(),
-                                 resumed.model.state_dict().items(), strict=True):
+    for (name, a), (_, b) in zip(
+        unbroken.model.state_dict().items(), resumed.model.state_dict().items(), strict=True
+    ):
         assert torch.allclose(a, b, atol=1e-6), name
-    lr = [opt.param_groups[0]["lr"] for opt in (unbroken.trainer.optimizers[0],
-                                                resumed.trainer.optimizers[0])]
+    lr = [
+        opt.param_groups[0]["lr"]
+        for opt in (unbroken.trainer.optimizers[0], resumed.trainer.optimizers[0])
+    ]
     assert lr[0] == pytest.approx(lr[1])
 
 
 def test_checkpoint_of_another_method_is_refused(tmp_path):
-    source_only = build_cli(config("source_only/mnist_to_mnistm.yaml"), *SHORT,
-                            "--trainer.max_epochs=1", "--trainer.limit_train_batches=1",
-                            f"--checkpoint.dirpath={tmp_path}")
+    source_only = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"),
+        *SHORT,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=1",
+        f"--checkpoint.dirpath={tmp_path}",
+    )
     source_only.trainer.fit(source_only.model, datamodule=source_only.datamodule)
     dann = build_cli(config("dann/mnist_to_mnistm.yaml"), *SHORT)
     with pytest.raises(ValueError, match="written by method SourceOnly, but this run is DANN"):
-        dann.trainer.test(dann.model, datamodule=dann.datamodule,
-                          ckpt_path=tmp_path / "last.ckpt", weights_only=True)
+        dann.trainer.test(
+            dann.model,
+            datamodule=dann.datamodule,
+            ckpt_path=tmp_path / "last.ckpt",
+            weights_only=True,
+        )

@@ -32,6 +32,7 @@ class RunResult:
     select_score: float
     best_epoch: int
     fit_seconds: float
+    other_test_metrics: dict[str, float]
 
     @property
     def label(self) -> str:
@@ -69,6 +70,11 @@ def run_config(
         select_score=float(checkpoint.best_model_score) if best_path else float("nan"),
         best_epoch=best_epoch,
         fit_seconds=round(fit_seconds, 2),
+        other_test_metrics={
+            key: float(value)
+            for key, value in metrics.items()
+            if key not in ("test/target_acc", "test/source_acc")
+        },
     )
 
 

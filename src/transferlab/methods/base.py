@@ -79,8 +79,12 @@ class TransferModule(L.LightningModule):
         """Pooled backbone features (timm's pre-logits)."""
         return self.backbone(images)
 
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits from features; methods with several classifiers combine them here."""
+        return self.head(features)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
+        return self.classify(self.features(images))
 
     def labeled_batch(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """The labeled half of a training batch: source, or target under the oracle."""
@@ -118,7 +122,7 @@ class TransferModule(L.LightningModule):
         images, labels = batch
         domain = self._eval_domains(stage)[dataloader_idx]
         features = self.features(images)
-        self.accuracy[f"{stage}_{domain}"].update(self.head(features), labels)
+        self.accuracy[f"{stage}_{domain}"].update(self.classify(features), labels)
         return features
 
     def _log_accuracies(self, stage: str) -> dict[str, torch.Tensor]:
