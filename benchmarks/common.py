@@ -86,6 +86,7 @@ def summary_rows(runs: list[dict], task: str, labels: list[str]) -> tuple[list[s
 
 
 TABLE_HEAD = [
-    "| task | method | target test acc | source test acc | checkpoint selected by | seeds | fit s |",
+    "| task | method | target test acc | source test acc | checkpoint selected by | seeds "
+    "| fit s |",
     "|---|---|---|---|---|---|---|",
 ]
