@@ -16,7 +16,9 @@ from common import TABLE_HEAD, machine, mean_std, run_grid, summary_rows, write
 
 METHODS = {
     "SourceOnly (digit_cnn from scratch)": "configs/source_only/digits_to_mnist.yaml",
-    "FeatureExtraction (EfficientNet-Lite0, frozen)": "configs/feature_extraction/digits_to_mnist.yaml",
+    "FeatureExtraction (EfficientNet-Lite0, frozen)": (
+        "configs/feature_extraction/digits_to_mnist.yaml"
+    ),
     "FineTuning (full, backbone lr x0.1)": "configs/fine_tuning/digits_to_mnist.yaml",
     "FineTuning (partial, last 3 groups)": "configs/fine_tuning/digits_to_mnist_partial.yaml",
     "FineTuning (gradual, BackboneFinetuning)": "configs/fine_tuning/digits_to_mnist_gradual.yaml",
