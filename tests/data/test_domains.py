@@ -36,11 +36,14 @@ def test_oracle_exposes_target_labels_and_target_validation():
     data.setup("fit")
     batch, _, _ = next(iter(data.train_dataloader()))
     assert len(batch["target"]) == 2
-    assert len(data.val_dataloader()) == 2
+    target_val = next(iter(data.val_dataloader()[1]))
+    assert len(target_val) == 2  # (images, labels): only the oracle sees target labels
 
 
 def test_evaluation_loaders_and_held_out_target_test(digits_to_mnist):
-    assert len(digits_to_mnist.val_dataloader()) == 1  # source only: no target labels
+    source_val, target_val = digits_to_mnist.val_dataloader()
+    assert len(next(iter(source_val))) == 2
+    assert isinstance(next(iter(target_val)), torch.Tensor)  # target: images, no labels
     assert len(digits_to_mnist.test_dataloader()) == 2
     splits = digits_to_mnist.splits["target"]
     train, test = set(splits["train"].indices), set(splits["test"].indices)

@@ -5,10 +5,12 @@ labeled source is paired with *unlabeled* target images, the shorter side cycled
 labels appear in a training batch (``"target": (images, labels)``) only under
 ``oracle: true``, the protocol that measures the upper bound and is labelled as such.
 
-Evaluation loaders come in a fixed order so a LightningModule can name them without
-looking into the DataModule: validation is ``[source]`` (``[source, target]`` under the
-oracle protocol), test is ``[source, target]``. Each domain is split once, with a seed,
-into disjoint train / val / test parts; the target test part is never trained on.
+Evaluation loaders come in a fixed order, ``[source, target]``, so a LightningModule can
+name them without looking into the DataModule. Validation target batches are images only
+(for label-free validators), labeled only under the oracle protocol; test batches are
+labeled on both sides and are never used for training or selection. Each domain is split
+once, with a seed, into disjoint train / val / test parts; the target test part is never
+trained on.
 """
 
 from __future__ import annotations
@@ -128,8 +130,11 @@ class DomainDataModule(L.LightningDataModule, ABC):
         )
 
     def val_dataloader(self) -> list[DataLoader]:
-        roles = ("source", "target") if self.oracle else ("source",)
-        return [self._loader(self.splits[role]["val"], train=False) for role in roles]
+        target = self.splits["target"]["val"]
+        return [
+            self._loader(self.splits["source"]["val"], train=False),
+            self._loader(target if self.oracle else Unlabeled(target), train=False),
+        ]
 
     def test_dataloader(self) -> list[DataLoader]:
         return [

@@ -7,21 +7,30 @@ in a table is measured the same way and says which protocol selected its checkpo
 
 from __future__ import annotations
 
+from typing import Literal
+
 import lightning as L
 import torch
+import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from transferlab.backbones import create_backbone
+from transferlab.evaluation.validators import (
+    deep_embedded_validation,
+    information_maximization,
+    soft_neighborhood_density,
+)
 
-EVAL_DOMAINS = {
-    "val": ("source",),
-    "val_oracle": ("source", "target"),
-    "test": ("source", "target"),
-}
-SOURCE_PROTOCOL = "source_val_acc"
+EVAL_DOMAINS = {"val": ("source", "target"), "test": ("source", "target")}
 ORACLE_PROTOCOL = "oracle_target_val_acc"
+PROTOCOLS = {
+    "source_acc": "source_val_acc",
+    "im": "im_target_val",
+    "snd": "snd_target_val",
+    "dev": "dev_weighted_source_val",
+}
 
 
 class TransferModule(L.LightningModule):
@@ -42,6 +51,11 @@ class TransferModule(L.LightningModule):
             attribute of ``"step"`` is stepped every batch.
         backbone_lr_scale: the backbone's learning rate relative to the head's (< 1 keeps
             pretrained features from being washed out by a randomly initialised head).
+        validator: what selects the checkpoint without target labels (``val/select_score``):
+            ``source_acc`` (source validation accuracy), ``im`` (information maximisation
+            on target validation images), ``snd`` (soft neighbourhood density) or ``dev``
+            (deep embedded validation). Ignored under the oracle, which selects on target
+            validation accuracy.
     """
 
     def __init__(
@@ -55,13 +69,15 @@ class TransferModule(L.LightningModule):
         optimizer: OptimizerCallable = torch.optim.Adam,
         lr_scheduler: LRSchedulerCallable | None = None,
         backbone_lr_scale: float = 1.0,
+        validator: Literal["source_acc", "im", "snd", "dev"] = "source_acc",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
         self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
         self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
         self.head = nn.Linear(self.backbone.num_features, num_classes)
-        self.selection_protocol = ORACLE_PROTOCOL if oracle else SOURCE_PROTOCOL
+        self.selection_protocol = ORACLE_PROTOCOL if oracle else PROTOCOLS[validator]
+        self._validation_outputs: dict[str, dict[str, list[torch.Tensor]]] = {}
         self.accuracy = nn.ModuleDict(
             {
                 f"{stage}_{domain}": MulticlassAccuracy(num_classes, average="micro")
@@ -113,8 +129,6 @@ class TransferModule(L.LightningModule):
 
     # -- evaluation ----------------------------------------------------------------------
     def _eval_domains(self, stage: str) -> tuple[str, ...]:
-        if stage == "val" and self.hparams.oracle:
-            return EVAL_DOMAINS["val_oracle"]
         return EVAL_DOMAINS[stage]
 
     def _evaluate(self, stage: str, batch, dataloader_idx: int) -> torch.Tensor:
@@ -136,13 +150,56 @@ class TransferModule(L.LightningModule):
         return scores
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        self._evaluate("val", batch, dataloader_idx)
+        """Source batches are labeled; target batches are images only (labeled under the
+        oracle). What a label-free validator needs is kept until the epoch ends."""
+        labeled = isinstance(batch, list | tuple)
+        images = batch[0] if labeled else batch
+        features = self.features(images)
+        logits = self.classify(features)
+        domain = self._eval_domains("val")[dataloader_idx]
+        if labeled:
+            self.accuracy[f"val_{domain}"].update(logits, batch[1])
+        kept = self._validation_outputs.setdefault(
+            domain, {"features": [], "logits": [], "losses": []}
+        )
+        if self.hparams.validator != "source_acc":
+            kept["features"].append(features.detach())
+            kept["logits"].append(logits.detach())
+            if labeled and domain == "source":
+                kept["losses"].append(F.cross_entropy(logits, batch[1], reduction="none"))
+
+    def on_validation_epoch_start(self) -> None:
+        self._validation_outputs = {}
+
+    def _gathered(self, domain: str, key: str) -> torch.Tensor:
+        local = torch.cat(self._validation_outputs[domain][key])
+        gathered = self.all_gather(local)
+        return gathered.flatten(0, 1) if gathered.dim() > local.dim() else gathered
 
     def on_validation_epoch_end(self) -> None:
         scores = self._log_accuracies("val")
-        selected = scores.get("target" if self.hparams.oracle else "source")
+        if self.hparams.oracle:
+            selected = scores.get("target")
+        elif self.hparams.validator == "source_acc":
+            selected = scores.get("source")
+        elif self._validation_outputs.get("target", {}).get("logits"):
+            selected = self._label_free_score()
+        else:
+            selected = None
         if selected is not None:
-            self.log("val/select_score", selected)
+            self.log("val/select_score", torch.as_tensor(selected, dtype=torch.float32))
+
+    def _label_free_score(self) -> float:
+        target_probabilities = self._gathered("target", "logits").float().softmax(dim=1)
+        if self.hparams.validator == "im":
+            return float(information_maximization(target_probabilities))
+        if self.hparams.validator == "snd":
+            return float(soft_neighborhood_density(target_probabilities))
+        return deep_embedded_validation(
+            self._gathered("source", "features").float().cpu().numpy(),
+            self._gathered("target", "features").float().cpu().numpy(),
+            self._gathered("source", "losses").float().cpu().numpy(),
+        )
 
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._evaluate("test", batch, dataloader_idx)
