@@ -3,11 +3,13 @@
 from transferlab.data.digit_domains import DigitDomains, TensorDomainDataModule, TorchvisionDigits
 from transferlab.data.domains import DomainDataModule
 from transferlab.data.image_folders import ImageFolderDomains
+from transferlab.data.shifted import ShiftedDigits
 
 __all__ = [
     "DigitDomains",
     "DomainDataModule",
     "ImageFolderDomains",
+    "ShiftedDigits",
     "TensorDomainDataModule",
     "TorchvisionDigits",
 ]

@@ -107,6 +107,14 @@ class DomainDataModule(L.LightningDataModule, ABC):
             persistent_workers=self.num_workers > 0,
         )
 
+    def eval_dataloader(self, role: str, split: str, labeled: bool = True) -> DataLoader:
+        """A fixed-order loader over one split of one domain, for analysis outside training.
+
+        ``labeled=False`` strips the labels, e.g. to look at target training images.
+        """
+        dataset = self.splits[role][split]
+        return self._loader(dataset if labeled else Unlabeled(dataset), train=False)
+
     def labeled_train_dataloader(self, shuffle: bool = False) -> DataLoader:
         """The labeled training split in a fixed order (source, or target under oracle).
 
