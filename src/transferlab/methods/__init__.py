@@ -8,9 +8,11 @@ from transferlab.methods.dann import DANN
 from transferlab.methods.deep_coral import DeepCORAL
 from transferlab.methods.feature_extraction import FeatureExtraction
 from transferlab.methods.fine_tuning import FineTuning
+from transferlab.methods.importance_weighting import ImportanceWeighting
 from transferlab.methods.jan import JAN
 from transferlab.methods.mcc import MCC
 from transferlab.methods.mcd import MCD
+from transferlab.methods.shot import SHOT
 from transferlab.methods.source_only import SourceOnly
 
 __all__ = [
@@ -20,10 +22,12 @@ __all__ = [
     "JAN",
     "MCC",
     "MCD",
+    "SHOT",
     "AdaptationModule",
     "DeepCORAL",
     "FeatureExtraction",
     "FineTuning",
+    "ImportanceWeighting",
     "SourceOnly",
     "TransferModule",
 ]
