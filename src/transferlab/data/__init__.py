@@ -2,12 +2,14 @@
 
 from transferlab.data.digit_domains import DigitDomains, TensorDomainDataModule, TorchvisionDigits
 from transferlab.data.domains import DomainDataModule
+from transferlab.data.gradual import GradualDigits
 from transferlab.data.image_folders import ImageFolderDomains
 from transferlab.data.shifted import ShiftedDigits
 
 __all__ = [
     "DigitDomains",
     "DomainDataModule",
+    "GradualDigits",
     "ImageFolderDomains",
     "ShiftedDigits",
     "TensorDomainDataModule",

@@ -8,6 +8,7 @@ from transferlab.methods.dann import DANN
 from transferlab.methods.deep_coral import DeepCORAL
 from transferlab.methods.feature_extraction import FeatureExtraction
 from transferlab.methods.fine_tuning import FineTuning
+from transferlab.methods.gradual_self_training import GradualSelfTraining
 from transferlab.methods.importance_weighting import ImportanceWeighting
 from transferlab.methods.jan import JAN
 from transferlab.methods.mcc import MCC
@@ -27,6 +28,7 @@ __all__ = [
     "DeepCORAL",
     "FeatureExtraction",
     "FineTuning",
+    "GradualSelfTraining",
     "ImportanceWeighting",
     "SourceOnly",
     "TransferModule",
