@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## The main job: source-only vs DANN vs the target oracle on MNIST -> MNIST-M (CPU).
 train: install
-	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json
+	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
 
 ## The whole test suite, notebooks included.
 test: install

@@ -104,9 +104,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("configs", nargs="+", help="experiment YAML files, run in order")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
     args, overrides = parser.parse_known_args(argv)
     results = [run_config(config, args.seed, overrides) for config in args.configs]
-    print("\n" + format_table(results))
+    table = format_table(results)
+    print("\n" + table)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table + "\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
