@@ -11,8 +11,8 @@ def test_digit_cnn_is_a_timm_model():
     model.reset_classifier(0)
     assert model(torch.randn(2, 3, 28, 28)).shape == (2, model.num_features)
     assert model.forward_head(
-        model.forward_features(torch.randn(1, 3, 40, 40)), pre_logits=True
-    ).shape == (1, 256)
+        model.forward_features(torch.randn(2, 3, 40, 40)), pre_logits=True
+    ).shape == (2, 256)
 
 
 def test_local_weights_file_is_loaded_through_timm(tmp_path):

@@ -18,7 +18,8 @@ NEEDS_CUDA = {"gpu.yaml", "fp16.yaml", "ddp.yaml", "fsdp.yaml"}
 def test_every_experiment_config_instantiates(experiment, tmp_path):
     overrides = ["--trainer.accelerator=cpu", "--trainer.precision=32-true"]
     if "office31" in experiment.name:  # needs the user's folders: give it a tiny one
-        root = make_domains(tmp_path / "office31", {"amazon": ["cup"], "webcam": ["cup"]}, 2)
+        classes = ["cup", "pen"]
+        root = make_domains(tmp_path / "office31", {"amazon": classes, "webcam": classes}, 2)
         overrides += [f"--data.init_args.root={root}", "--data.init_args.num_workers=0"]
     cli = build_cli(experiment, *overrides)
     assert cli.model.num_classes == cli.datamodule.num_classes

@@ -29,7 +29,7 @@ def test_reads_office_style_folders(tmp_path):
 
 
 def test_missing_domain_names_the_folder_and_lists_what_exists(tmp_path):
-    root = make_domains(tmp_path, {"amazon": ["cup"]})
+    root = make_domains(tmp_path, {"amazon": ["cup", "pen"]})
     data = ImageFolderDomains(str(root), "amazon", "dslr")
     with pytest.raises(FileNotFoundError, match=r"dslr.*domains under .*\['amazon'\]"):
         _ = data.num_classes
@@ -47,7 +47,7 @@ def test_class_mismatch_lists_the_differences(tmp_path):
 
 
 def test_undecodable_image_is_named(tmp_path):
-    root = make_domains(tmp_path, {"a": ["cup"], "b": ["cup"]}, per_class=1)
+    root = make_domains(tmp_path, {"a": ["cup", "pen"], "b": ["cup", "pen"]}, per_class=1)
     broken = root / "b" / "cup" / "broken.jpg"
     broken.write_bytes(b"this is not a jpeg")
     data = ImageFolderDomains(str(root), "a", "b", image_size=8)
@@ -55,3 +55,9 @@ def test_undecodable_image_is_named(tmp_path):
     index = dataset.files.index(broken)
     with pytest.raises(ValueError, match="cannot decode image file .*broken.jpg"):
         dataset[index]
+
+
+def test_a_single_class_is_refused(tmp_path):
+    root = make_domains(tmp_path, {"a": ["cup"], "b": ["cup"]}, per_class=1)
+    with pytest.raises(FileNotFoundError, match="at least two class sub-folders"):
+        _ = ImageFolderDomains(str(root), "a", "b").classes

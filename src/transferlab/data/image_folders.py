@@ -51,8 +51,10 @@ def list_domain(root: Path, domain: str) -> dict[str, list[Path]]:
         if not files:
             raise FileNotFoundError(f"class folder {class_dir} holds no images {IMAGE_EXTENSIONS}")
         classes[class_dir.name] = files
-    if not classes:
-        raise FileNotFoundError(f"domain folder {folder} has no class sub-folders")
+    if len(classes) < 2:
+        raise FileNotFoundError(
+            f"domain folder {folder} needs at least two class sub-folders, found {sorted(classes)}"
+        )
     return classes
 
 
