@@ -27,3 +27,16 @@ def build_cli(config: str | Path, *overrides: str) -> TransferLabCLI:
 
 def config(relative: str) -> str:
     return str(CONFIGS / relative)
+
+
+def run_transferlab(*args: str, timeout: int = 400):
+    """Run the ``transferlab`` command in a fresh process, as a user would."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "transferlab.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

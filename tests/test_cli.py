@@ -1,12 +1,9 @@
 """The CLI: every YAML instantiates, and bad input gets an error that names the problem."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from tests.conftest import CONFIGS, build_cli, config
+from tests.conftest import CONFIGS, build_cli, config, run_transferlab
 from tests.data.test_image_folders import make_domains
 
 EXPERIMENTS = sorted(p for p in CONFIGS.glob("*/*.yaml") if p.parent.name != "trainer")
@@ -81,19 +78,7 @@ def test_class_count_mismatch_between_model_and_data_is_refused():
 
 
 def test_console_script_fits_a_config_end_to_end():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "transferlab.cli",
-            "fit",
-            "-c",
-            config("dann/mnist_to_mnistm.yaml"),
-            "-c",
-            config("trainer/fast_dev_run.yaml"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_transferlab(
+        "fit", "-c", config("dann/mnist_to_mnistm.yaml"), "-c", config("trainer/fast_dev_run.yaml")
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,34 +1,23 @@
 """Scale presets: DDP runs with two CPU processes (gloo); FSDP needs CUDA."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from tests.conftest import config
+from tests.conftest import config, run_transferlab
 
 
-def _fit(*extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "transferlab.cli",
-            "fit",
-            "-c",
-            config("dann/mnist_to_mnistm.yaml"),
-            "--trainer.max_epochs=1",
-            "--trainer.limit_train_batches=4",
-            "--trainer.limit_val_batches=2",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.callbacks=[]",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=400,
+def _fit(*extra: str):
+    return run_transferlab(
+        "fit",
+        "-c",
+        config("dann/mnist_to_mnistm.yaml"),
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=4",
+        "--trainer.limit_val_batches=2",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.callbacks=[]",
+        *extra,
     )
 
 
