@@ -82,3 +82,34 @@ def test_console_script_fits_a_config_end_to_end():
         "fit", "-c", config("dann/mnist_to_mnistm.yaml"), "-c", config("trainer/fast_dev_run.yaml")
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_default_loggers_are_wandb_offline_and_csv(monkeypatch, tmp_path):
+    """Without an API key W&B runs offline: no prompt, no network, files under runs/."""
+    import os
+    from pathlib import Path
+
+    from lightning.pytorch.loggers import CSVLogger, WandbLogger
+
+    from transferlab.cli import TransferLabCLI
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc login either
+    cli = TransferLabCLI(
+        args=[
+            "-c",
+            config("source_only/mnist_to_mnistm.yaml"),
+            "--trainer.max_steps=2",
+            "--trainer.limit_val_batches=1",
+            "--trainer.callbacks=[]",
+            "--trainer.enable_progress_bar=false",
+        ],
+        run=False,
+    )
+    assert os.environ["WANDB_MODE"] == "offline"
+    assert [type(logger) for logger in cli.trainer.loggers] == [WandbLogger, CSVLogger]
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    cli.trainer.loggers[0].experiment.finish()
+    assert list(Path("runs/wandb").glob("offline-run-*"))
+    assert list(Path("runs/csv").rglob("metrics.csv"))

@@ -13,10 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lightning.pytorch.loggers import WandbLogger
+
 from transferlab.cli import TransferLabCLI
+
+# run_config passes each run's arguments explicitly while sys.argv holds this script's own
+warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
 
 
 @dataclass
@@ -57,6 +63,9 @@ def run_config(
         verbose=False,
     )
     metrics = {key: value for loader in per_loader for key, value in loader.items()}
+    for logger in cli.trainer.loggers:
+        if isinstance(logger, WandbLogger):  # else the next run would log into this one
+            logger.experiment.finish()
     best_epoch = _epoch_of(best_path) if best_path else cli.trainer.current_epoch - 1
     return RunResult(
         config=config,
