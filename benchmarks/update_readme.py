@@ -19,7 +19,12 @@ def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
     for name in re.findall(r"<!-- results:(\w+) -->", text):
-        table = (RESULTS / f"{name}.md").read_text().strip()
+        result = RESULTS / f"{name}.md"
+        table = (
+            result.read_text().strip()
+            if result.exists()
+            else f"_Not measured yet: no `benchmarks/results/{name}.md`._"
+        )
         pattern = re.compile(rf"(<!-- results:{name} -->).*?(<!-- /results:{name} -->)", re.S)
         text = pattern.sub(lambda m, t=table: f"{m.group(1)}\n{t}\n{m.group(2)}", text)
     readme.write_text(text)
