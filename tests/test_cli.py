@@ -113,3 +113,8 @@ def test_default_loggers_are_wandb_offline_and_csv(monkeypatch, tmp_path):
     cli.trainer.loggers[0].experiment.finish()
     assert list(Path("runs/wandb").glob("offline-run-*"))
     assert list(Path("runs/csv").rglob("metrics.csv"))
+
+
+def test_checkpointing_can_be_switched_off():
+    cli = build_cli(config("dann/mnist_to_mnistm.yaml"), "--trainer.enable_checkpointing=false")
+    assert cli.trainer.checkpoint_callback is None

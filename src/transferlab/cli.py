@@ -88,6 +88,8 @@ class TransferLabCLI(LightningCLI):
         return parser
 
     def _instantiate_trainer(self, config: dict, callbacks: list[Callback]):
+        if config.get("enable_checkpointing") is False:  # the checkpoint section steps aside
+            callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
         wants_bar = config.get("enable_progress_bar") is not False
         has_bar = any(
             isinstance(c, ProgressBar) for c in [*(config.get("callbacks") or []), *callbacks]
