@@ -108,11 +108,12 @@ def test_default_loggers_are_wandb_offline_and_csv(monkeypatch, tmp_path):
         run=False,
     )
     assert os.environ["WANDB_MODE"] == "offline"
-    assert [type(logger) for logger in cli.trainer.loggers] == [WandbLogger, CSVLogger]
+    wandb_logger, csv_logger = cli.trainer.loggers
+    assert isinstance(wandb_logger, WandbLogger) and isinstance(csv_logger, CSVLogger)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     cli.trainer.loggers[0].experiment.finish()
     assert list(Path("runs/wandb").glob("offline-run-*"))
-    assert list(Path("runs/csv").rglob("metrics.csv"))
+    assert list(Path("runs/csv").rglob("hparams.yaml"))
 
 
 def test_checkpointing_can_be_switched_off():

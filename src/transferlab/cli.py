@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jsonargparse import lazy_instance
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import CSVLogger, WandbLogger
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab.data import DomainDataModule
@@ -31,11 +29,19 @@ def use_wandb_offline_without_key() -> None:
     os.environ.setdefault("WANDB_SILENT", "true")
 
 
+# As class_path dicts, not instances: every parse builds fresh loggers, so two runs in one
+# process never share a W&B run.
 TRAINER_DEFAULTS = {
     "default_root_dir": RUNS_DIR,
     "logger": [
-        lazy_instance(WandbLogger, project="transferlab", save_dir=RUNS_DIR),
-        lazy_instance(CSVLogger, save_dir=RUNS_DIR, name="csv"),
+        {
+            "class_path": "lightning.pytorch.loggers.WandbLogger",
+            "init_args": {"project": "transferlab", "save_dir": RUNS_DIR},
+        },
+        {
+            "class_path": "lightning.pytorch.loggers.CSVLogger",
+            "init_args": {"save_dir": RUNS_DIR, "name": "csv"},
+        },
     ],
 }
 

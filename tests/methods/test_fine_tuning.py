@@ -55,6 +55,7 @@ def test_gradual_unfreezing_with_backbone_finetuning():
 
     cli.model.on_train_epoch_end = record
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    assert seen[0] == (0, False, 1)
-    assert seen[1][0] == 1 and seen[1][1] and seen[1][2] == 2
+    (epoch0, frozen, groups0), (epoch1, unfrozen, groups1) = seen
+    assert (epoch0, frozen, epoch1, unfrozen) == (0, False, 1, True)
+    assert groups1 == groups0 + 1  # the unfrozen backbone joined as a new parameter group
     assert not torch.equal(stem, start)
