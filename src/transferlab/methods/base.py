@@ -233,14 +233,19 @@ class TransferModule(L.LightningModule):
             group["lr"] *= group.pop("lr_scale", 1.0)
         if self.scheduler_factory is None:
             return optimizer
-        scheduler = self.scheduler_factory(optimizer)
-        if hasattr(scheduler, "total_steps") and scheduler.total_steps is None:
-            scheduler.total_steps = int(self.trainer.estimated_stepping_batches)
+        scheduler = self.make_scheduler(optimizer)
         interval = getattr(scheduler, "interval", "epoch")
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": interval},
         }
+
+    def make_scheduler(self, optimizer: torch.optim.Optimizer):
+        """The configured scheduler; one that needs the run's length gets it from the trainer."""
+        scheduler = self.scheduler_factory(optimizer)
+        if hasattr(scheduler, "total_steps") and scheduler.total_steps is None:
+            scheduler.total_steps = int(self.trainer.estimated_stepping_batches)
+        return scheduler
 
     @property
     def progress(self) -> float:

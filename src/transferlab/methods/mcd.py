@@ -46,12 +46,7 @@ class MCD(TransferModule):
         )
         if self.scheduler_factory is None:
             return [backbone, classifiers]
-        schedulers = []
-        for optimizer in (backbone, classifiers):
-            scheduler = self.scheduler_factory(optimizer)
-            if hasattr(scheduler, "total_steps") and scheduler.total_steps is None:
-                scheduler.total_steps = int(self.trainer.estimated_stepping_batches)
-            schedulers.append(scheduler)
+        schedulers = [self.make_scheduler(opt) for opt in (backbone, classifiers)]
         return [backbone, classifiers], schedulers
 
     def _source_loss(self, features, labels):
