@@ -38,33 +38,47 @@ QUIET = [
     "--trainer.logger=false",
     "--trainer.enable_progress_bar=false",
     "--trainer.callbacks=[]",
-    "--trainer.default_root_dir=runs/benchmarks",
 ]
 
 
-def run_grid(methods: dict[str, str], tasks: list[str], seeds: list[int]) -> list[dict]:
-    """fit + test every (task, method, seed); a task is ``source:target``."""
+def run_one(
+    label: str,
+    task: str,
+    config: str,
+    seed: int,
+    overrides: list[str],
+    oracle_selection: bool = False,
+) -> dict:
+    """fit + test one config (a path relative to the repository) and print a line."""
     from dataclasses import asdict
 
     from transferlab.experiments import run_config
 
     root = Path(__file__).resolve().parents[1]
+    run_dir = f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" ", "_")
+    result = run_config(
+        str(root / config),
+        seed=seed,
+        overrides=[*QUIET, f"--trainer.default_root_dir={run_dir}", *overrides],
+        oracle_selection=oracle_selection,
+    )
+    print(
+        f"{task} {label} seed={seed}: target {result.target_test_acc:.4f} "
+        f"source {result.source_test_acc:.4f} ({result.fit_seconds:.0f} s)",
+        flush=True,
+    )
+    return {"label": label, "task": task, **asdict(result)}
+
+
+def run_grid(methods: dict[str, str], tasks: list[str], seeds: list[int]) -> list[dict]:
+    """fit + test every (task, method, seed); a task is ``source:target``."""
     runs = []
     for task in tasks:
         source, target = task.split(":")
+        domains = [f"--data.init_args.source={source}", f"--data.init_args.target={target}"]
         for label, config in methods.items():
             for seed in seeds:
-                overrides = [
-                    *QUIET,
-                    f"--data.init_args.source={source}",
-                    f"--data.init_args.target={target}",
-                ]
-                result = run_config(str(root / config), seed=seed, overrides=overrides)
-                runs.append({"label": label, "task": task, **asdict(result)})
-                print(
-                    f"{task} {label} seed={seed}: target {result.target_test_acc:.4f} "
-                    f"source {result.source_test_acc:.4f} ({result.fit_seconds:.0f} s)"
-                )
+                runs.append(run_one(label, task, config, seed, domains))
     return runs
 
 

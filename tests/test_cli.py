@@ -6,8 +6,10 @@ import torch
 from tests.conftest import CONFIGS, build_cli, config, run_transferlab
 from tests.data.test_image_folders import make_domains
 
-EXPERIMENTS = sorted(p for p in CONFIGS.glob("*/*.yaml") if p.parent.name != "trainer")
+PRESET_FOLDERS = ("trainer", "data")
+EXPERIMENTS = sorted(p for p in CONFIGS.glob("*/*.yaml") if p.parent.name not in PRESET_FOLDERS)
 TRAINER_PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
+DATA_PRESETS = sorted((CONFIGS / "data").glob("*.yaml"))
 NEEDS_CUDA = {"gpu.yaml", "fp16.yaml", "ddp.yaml", "fsdp.yaml"}
 
 
@@ -37,6 +39,14 @@ def test_every_trainer_preset_parses_and_cpu_ones_instantiate(preset, capsys):
         return
     cli = build_cli(base, "-c", str(preset))
     assert cli.trainer is not None
+
+
+@pytest.mark.parametrize("preset", DATA_PRESETS, ids=lambda p: p.name)
+def test_every_data_preset_swaps_the_domains_of_a_method_config(preset):
+    cli = build_cli(config("dann/mnist_to_mnistm.yaml"), "--data", str(preset))
+    cli.datamodule.setup("fit")
+    assert cli.model.num_classes == cli.datamodule.num_classes
+    assert cli.datamodule.target != "mnistm"
 
 
 def test_unknown_config_key_is_named(capsys):

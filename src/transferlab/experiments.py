@@ -17,6 +17,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 
 from transferlab.cli import TransferLabCLI
@@ -39,6 +40,9 @@ class RunResult:
     best_epoch: int
     fit_seconds: float
     other_test_metrics: dict[str, float]
+    oracle_target_test_acc: float | None = None
+    oracle_best_epoch: int | None = None
+    checkpoint_path: str = ""
 
     @property
     def label(self) -> str:
@@ -46,23 +50,37 @@ class RunResult:
 
 
 def run_config(
-    config: str, seed: int = 0, overrides: list[str] | tuple[str, ...] = ()
+    config: str,
+    seed: int = 0,
+    overrides: list[str] | tuple[str, ...] = (),
+    oracle_selection: bool = False,
 ) -> RunResult:
-    """fit + test one config; returns the test accuracies of the selected checkpoint."""
+    """fit + test one config; returns the test accuracies of the selected checkpoint.
+
+    ``oracle_selection`` also reports, from the *same* training run, the checkpoint that
+    target validation accuracy would have chosen (the oracle protocol), so the two
+    protocols can be compared without training twice. Training never sees target labels
+    either way; only a second ``ModelCheckpoint`` reads ``val/target_acc``.
+    """
+    if oracle_selection:
+        overrides = [*overrides, "--data.init_args.target_val_labels=true"]
     cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
+    oracle_checkpoint = None
+    if oracle_selection and not cli.model.hparams.oracle:
+        oracle_checkpoint = ModelCheckpoint(
+            monitor="val/target_acc", mode="max", filename="oracle-{epoch}"
+        )
+        cli.trainer.callbacks.append(oracle_checkpoint)
     start = time.perf_counter()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     fit_seconds = time.perf_counter() - start
     checkpoint = cli.trainer.checkpoint_callback
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
-    per_loader = cli.trainer.test(
-        cli.model,
-        datamodule=cli.datamodule,
-        ckpt_path=best_path or None,
-        weights_only=True,
-        verbose=False,
-    )
-    metrics = {key: value for loader in per_loader for key, value in loader.items()}
+    best_score = float(checkpoint.best_model_score) if best_path else float("nan")
+    # read before testing: loading a checkpoint restores the callbacks' state from it
+    oracle_path = oracle_checkpoint.best_model_path if oracle_checkpoint else ""
+    metrics = _test(cli, best_path)
+    oracle_metrics = _test(cli, oracle_path) if oracle_path else {}
     for logger in cli.trainer.loggers:
         if isinstance(logger, WandbLogger):  # else the next run would log into this one
             logger.experiment.finish()
@@ -76,7 +94,7 @@ def run_config(
         seed=seed,
         target_test_acc=float(metrics["test/target_acc"]),
         source_test_acc=float(metrics["test/source_acc"]),
-        select_score=float(checkpoint.best_model_score) if best_path else float("nan"),
+        select_score=best_score,
         best_epoch=best_epoch,
         fit_seconds=round(fit_seconds, 2),
         other_test_metrics={
@@ -84,7 +102,24 @@ def run_config(
             for key, value in metrics.items()
             if key not in ("test/target_acc", "test/source_acc")
         },
+        oracle_target_test_acc=(
+            float(oracle_metrics["test/target_acc"]) if oracle_metrics else None
+        ),
+        oracle_best_epoch=_epoch_of(oracle_path) if oracle_path else None,
+        checkpoint_path=best_path,
     )
+
+
+def _test(cli: TransferLabCLI, checkpoint_path: str) -> dict[str, float]:
+    """Test metrics of one checkpoint (the last weights when there is none)."""
+    per_loader = cli.trainer.test(
+        cli.model,
+        datamodule=cli.datamodule,
+        ckpt_path=checkpoint_path or None,
+        weights_only=True,
+        verbose=False,
+    )
+    return {key: value for loader in per_loader for key, value in loader.items()}
 
 
 def _epoch_of(checkpoint_path: str) -> int:

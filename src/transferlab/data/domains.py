@@ -7,7 +7,10 @@ labels appear in a training batch (``"target": (images, labels)``) only under
 
 Evaluation loaders come in a fixed order, ``[source, target]``, so a LightningModule can
 name them without looking into the DataModule. Validation target batches are images only
-(for label-free validators), labeled only under the oracle protocol; test batches are
+(for label-free validators), labeled only under the oracle protocol or when
+``target_val_labels`` asks for them *to report* an oracle-selected checkpoint beside the
+label-free one (they then reach validation metrics, never a loss or the label-free
+selection score); test batches are
 labeled on both sides and are never used for training or selection. Each domain is split
 once, with a seed, into disjoint train / val / test parts; the target test part is never
 trained on.
@@ -39,6 +42,9 @@ class DomainDataModule(L.LightningDataModule, ABC):
         split_seed: seed of the train/val/test split and of the training order.
         oracle: expose target labels to training and to checkpoint selection. Only for
             measuring the upper bound; every number it produces is labelled ``oracle``.
+        target_val_labels: serve target *validation* labels so that ``val/target_acc`` is
+            logged and a benchmark can report the oracle-selected checkpoint of the same
+            run next to the label-free one. Training batches stay unlabeled.
     """
 
     def __init__(
@@ -51,12 +57,14 @@ class DomainDataModule(L.LightningDataModule, ABC):
         test_fraction: float = 0.2,
         split_seed: int = 0,
         oracle: bool = False,
+        target_val_labels: bool = False,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
         self.batch_size, self.num_workers = batch_size, num_workers
         self.fractions = (val_fraction, test_fraction)
         self.split_seed, self.oracle = split_seed, oracle
+        self.target_val_labels = target_val_labels
         self.splits: dict[str, dict[str, Dataset]] = {}
 
     # -- what a subclass provides ---------------------------------------------------------
@@ -141,7 +149,10 @@ class DomainDataModule(L.LightningDataModule, ABC):
         target = self.splits["target"]["val"]
         return [
             self._loader(self.splits["source"]["val"], train=False),
-            self._loader(target if self.oracle else Unlabeled(target), train=False),
+            self._loader(
+                target if self.oracle or self.target_val_labels else Unlabeled(target),
+                train=False,
+            ),
         ]
 
     def test_dataloader(self) -> list[DataLoader]:
