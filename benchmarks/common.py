@@ -55,7 +55,7 @@ def run_one(
     from transferlab.experiments import run_config
 
     root = Path(__file__).resolve().parents[1]
-    run_dir = f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" ", "_")
+    run_dir = f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" → ", "_to_").replace(" ", "_")
     result = run_config(
         str(root / config),
         seed=seed,
