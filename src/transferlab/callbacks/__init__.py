@@ -1,5 +1,6 @@
 """Lightning callbacks that are transferlab's own."""
 
 from transferlab.callbacks.feature_plot import FeatureTSNE
+from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
 
-__all__ = ["FeatureTSNE"]
+__all__ = ["FeatureTSNE", "PseudoLabelQuality"]

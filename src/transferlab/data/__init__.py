@@ -4,6 +4,7 @@ from transferlab.data.digit_domains import DigitDomains, TensorDomainDataModule,
 from transferlab.data.domains import DomainDataModule
 from transferlab.data.gradual import GradualDigits
 from transferlab.data.image_folders import ImageFolderDomains
+from transferlab.data.semi_supervised import SemiSupervisedDigits, SemiSupervisedImageFolder
 from transferlab.data.shifted import ShiftedDigits
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "DomainDataModule",
     "GradualDigits",
     "ImageFolderDomains",
+    "SemiSupervisedDigits",
+    "SemiSupervisedImageFolder",
     "ShiftedDigits",
     "TensorDomainDataModule",
     "TorchvisionDigits",

@@ -58,25 +58,76 @@ class Unlabeled(Dataset):
 
 
 class EpochSeededSampler(Sampler[int]):
-    """A random permutation drawn from ``seed + epoch``.
+    """Random permutations drawn from ``seed + epoch``.
 
     Unlike a sampler that draws from the global RNG, the order of epoch *e* does not depend
     on what ran before it, so a run resumed from a checkpoint sees exactly the batches an
     uninterrupted run would. Lightning calls ``set_epoch`` before every epoch.
+
+    ``num_samples`` larger than the dataset chains fresh permutations, so that a small
+    labeled set (10 images per class, say) still fills whole batches. With
+    ``reshuffle_each_pass`` a loader that is cycled within one epoch (the shorter side of a
+    ``CombinedLoader``) gets a new order on every pass instead of repeating the first one.
     """
 
-    def __init__(self, length: int, seed: int) -> None:
+    def __init__(
+        self,
+        length: int,
+        seed: int,
+        num_samples: int | None = None,
+        reshuffle_each_pass: bool = False,
+    ) -> None:
+        if length == 0:
+            raise ValueError("cannot sample from an empty dataset")
         self.length, self.seed, self.epoch = length, seed, 0
+        self.num_samples = num_samples or length
+        self.reshuffle_each_pass, self._passes = reshuffle_each_pass, 0
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        self.epoch, self._passes = epoch, 0
 
     def __len__(self) -> int:
-        return self.length
+        return self.num_samples
 
     def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        return iter(torch.randperm(self.length, generator=generator).tolist())
+        generator = torch.Generator().manual_seed(self.seed + self.epoch + 100_003 * self._passes)
+        self._passes += self.reshuffle_each_pass
+        rounds = -(-self.num_samples // self.length)
+        order = torch.cat([torch.randperm(self.length, generator=generator) for _ in range(rounds)])
+        return iter(order[: self.num_samples].tolist())
+
+
+class Relabeled(Dataset):
+    """A labeled dataset with its labels replaced (e.g. by noisy ones)."""
+
+    def __init__(self, dataset: Dataset, labels: torch.Tensor) -> None:
+        if len(dataset) != len(labels):
+            raise ValueError(f"{len(dataset)} items but {len(labels)} labels")
+        self.dataset, self.labels = dataset, labels
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.dataset[index][0], self.labels[index]
+
+
+class Indexed(Dataset):
+    """Images of a labeled dataset as ``{"image": x, "index": i}``, labels dropped.
+
+    The unlabeled pool of semi-supervised learning: like :class:`Unlabeled`, no label can
+    reach a training step; the index lets a method keep per-example state (e.g. the labels
+    that graph propagation assigned).
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict:
+        return {"image": self.dataset[index][0], "index": index}
 
 
 def split_indices(length: int, fractions: Sequence[float], seed: int) -> list[list[int]]:

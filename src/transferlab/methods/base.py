@@ -108,8 +108,11 @@ class TransferModule(L.LightningModule):
 
     @staticmethod
     def target_images(batch: dict) -> torch.Tensor:
-        """Target images of a training batch, whether or not labels came with them."""
+        """Target images of a training batch, whether or not labels came with them (for
+        semi-supervised data, the first view of the unlabeled images)."""
         target = batch["target"]
+        if isinstance(target, dict):
+            return target["views"][0] if "views" in target else target["image"]
         return target[0] if isinstance(target, list | tuple) else target
 
     # -- data checks ---------------------------------------------------------------------

@@ -1,0 +1,203 @@
+"""Labeled / unlabeled splits of one domain, for semi- and self-supervised learning.
+
+Same batch contract as domain adaptation, so every method and the CLI work unchanged:
+``{"source": (images, labels), "target": {"views": [...], "index": i}}``, where
+"source" is the small labeled subset (``labels_per_class`` per class of the training split)
+and "target" the rest of the training split with its labels removed. Validation and test
+are held-out labeled splits of the domain; with ``unlabeled_domain`` the unlabeled pool
+(and the "target" evaluation) comes from a second domain instead, e.g. labeled MNIST with
+unlabeled MNIST-M.
+
+Augmented views are made per batch on the device (``on_after_batch_transfer``), see
+:mod:`transferlab.data.augment`.
+"""
+
+from __future__ import annotations
+
+import torch
+from lightning.pytorch.utilities import CombinedLoader
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from transferlab.data.augment import ViewKind, ViewMaker
+from transferlab.data.datasets import EpochSeededSampler, Indexed, Relabeled, split_indices
+from transferlab.data.digit_domains import DigitDomains, OfflineDigitDomain
+from transferlab.data.image_folders import ImageFolderDomains
+from transferlab.data.label_noise import NoiseKind, noisy_labels
+
+
+def dataset_labels(dataset: Dataset) -> torch.Tensor:
+    """All labels of a dataset, without loading images where the dataset keeps them."""
+    if isinstance(dataset, Subset):
+        return dataset_labels(dataset.dataset)[torch.as_tensor(dataset.indices)]
+    if hasattr(dataset, "labels"):
+        return torch.as_tensor(dataset.labels)
+    return torch.as_tensor([dataset[i][1] for i in range(len(dataset))])
+
+
+def per_class_subset(
+    labels: torch.Tensor, per_class: int, seed: int
+) -> tuple[list[int], list[int]]:
+    """Positions of ``per_class`` random examples of every class, and of the rest."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for cls in labels.unique().tolist():
+        members = (labels == cls).nonzero().flatten()
+        if len(members) < per_class:
+            raise ValueError(
+                f"class {cls} has only {len(members)} training examples, fewer than "
+                f"labels_per_class={per_class}"
+            )
+        chosen += members[torch.randperm(len(members), generator=generator)[:per_class]].tolist()
+    chosen_set = set(chosen)
+    rest = [i for i in range(len(labels)) if i not in chosen_set]
+    return sorted(chosen), rest
+
+
+class SemiSupervisedSplits:
+    """Mixin for a :class:`DomainDataModule`: labeled subset + unlabeled pool of a domain.
+
+    Args:
+        labels_per_class: labeled training examples kept per class; the rest of the
+            training split is served without labels.
+        unlabeled_views: the views of every unlabeled image in a training batch, e.g.
+            ``[weak, strong]`` for FixMatch, ``[contrastive, contrastive]`` for SimCLR.
+        unlabeled_ratio: unlabeled images per labeled image in a batch (FixMatch's mu).
+        labeled_view: augmentation of the labeled images (``identity`` for none).
+        label_noise: share of the labeled subset whose labels are flipped.
+        noise_kind: ``symmetric`` (to any other class) or ``pair`` (``c`` to ``c + 1``).
+        flip: allow horizontal flips in the views (natural images; not digits).
+    """
+
+    def __init__(
+        self,
+        labels_per_class: int = 10,
+        unlabeled_views: list[ViewKind] | None = None,
+        unlabeled_ratio: int = 1,
+        labeled_view: ViewKind = "weak",
+        label_noise: float = 0.0,
+        noise_kind: NoiseKind = "symmetric",
+        flip: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if labels_per_class < 1 or unlabeled_ratio < 1:
+            raise ValueError("labels_per_class and unlabeled_ratio must be at least 1")
+        self.labels_per_class, self.unlabeled_ratio = labels_per_class, unlabeled_ratio
+        self.unlabeled_views = list(unlabeled_views or ["weak"])
+        self.labeled_view, self.flip = labeled_view, flip
+        self.label_noise, self.noise_kind = label_noise, noise_kind
+        self.noisy: torch.Tensor | None = None  # which labeled examples were flipped
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        self.views = ViewMaker(self.mean, self.std, self.flip)
+        val_fraction, test_fraction = self.fractions
+        fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
+        domain = self.load_domain(self.source, False)
+        train, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
+        train_labels = dataset_labels(Subset(domain, train))
+        labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
+        true = train_labels[labeled]
+        noisy = noisy_labels(
+            true, self.label_noise, self.num_classes, self.noise_kind, seed=self.split_seed
+        )
+        self.noisy = noisy != true
+        self.splits["source"] = {
+            "train": Relabeled(Subset(domain, [train[i] for i in labeled]), noisy),
+            "val": Subset(domain, val),
+            "test": Subset(domain, test),
+        }
+        if self.target == self.source:
+            pool = Subset(domain, [train[i] for i in rest])
+            self.splits["target"] = {**self.splits["source"], "train": pool}
+        else:
+            other = self.load_domain(self.target, False)
+            train, val, test = split_indices(len(other), fractions, seed=self.split_seed + 1)
+            self.splits["target"] = {
+                "train": Subset(other, train),
+                "val": Subset(other, val),
+                "test": Subset(other, test),
+            }
+
+    def train_dataloader(self) -> CombinedLoader:
+        labeled = self.splits["source"]["train"]
+        unlabeled = self.splits["target"]["train"]
+        unlabeled_batch = self.batch_size * self.unlabeled_ratio
+        if len(unlabeled) < unlabeled_batch:
+            raise ValueError(
+                f"the unlabeled pool holds {len(unlabeled)} images, fewer than one batch "
+                f"({unlabeled_batch}); lower batch_size or unlabeled_ratio"
+            )
+        return CombinedLoader(
+            {
+                "source": self._sampled(
+                    labeled, self.batch_size, 0, max(len(labeled), self.batch_size)
+                ),
+                "target": self._sampled(Indexed(unlabeled), unlabeled_batch, 1, len(unlabeled)),
+            },
+            mode="max_size_cycle",
+        )
+
+    def _sampled(self, dataset: Dataset, batch_size: int, offset: int, samples: int):
+        sampler = EpochSeededSampler(
+            len(dataset), self.split_seed + offset, samples, reshuffle_each_pass=True
+        )
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            drop_last=True,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        """Make the augmented views of a training batch, batched, on its device."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or not trainer.training or not isinstance(batch, dict):
+            return batch
+        images, labels = batch["source"]
+        unlabeled = batch["target"]
+        return {
+            "source": [self.views(images, self.labeled_view), labels],
+            "target": {
+                "views": [self.views(unlabeled["image"], kind) for kind in self.unlabeled_views],
+                "index": unlabeled["index"],
+            },
+        }
+
+
+class SemiSupervisedDigits(SemiSupervisedSplits, DigitDomains):
+    """A few labels per class of an offline digit domain; the rest unlabeled.
+
+    Args:
+        domain: the labeled domain (``mnist``, ``mnistm`` or ``digits``).
+        unlabeled_domain: take the unlabeled pool from another domain (default: the rest
+            of ``domain``'s training split).
+    """
+
+    def __init__(
+        self,
+        domain: OfflineDigitDomain = "mnist",
+        unlabeled_domain: OfflineDigitDomain | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(source=domain, target=unlabeled_domain or domain, **kwargs)
+
+
+class SemiSupervisedImageFolder(SemiSupervisedSplits, ImageFolderDomains):
+    """A few labels per class of an image folder domain (``root/<domain>/<class>/*``).
+
+    Args:
+        domain: the labeled domain's folder name under ``root``.
+        unlabeled_domain: take the unlabeled pool from another domain folder.
+    """
+
+    def __init__(
+        self,
+        domain: str,
+        unlabeled_domain: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(source=domain, target=unlabeled_domain or domain, **kwargs)
