@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
-from transferlab.data import DomainDataModule
 from transferlab.methods import TransferModule
 
 RUNS_DIR = "runs"
@@ -49,8 +49,9 @@ TRAINER_DEFAULTS = {
 class TransferLabCLI(LightningCLI):
     """LightningCLI with the project's conventions built in.
 
-    * any :class:`TransferModule` subclass as ``model`` and any :class:`DomainDataModule`
-      subclass as ``data`` (``class_path`` in the YAML);
+    * any :class:`TransferModule` subclass as ``model`` and any LightningDataModule with
+      ``num_classes`` and ``oracle`` as ``data`` (``class_path`` in the YAML): the
+      :class:`DomainDataModule` family, or ``EpisodicDigits`` for meta-learning;
     * ``data.num_classes`` and ``data.oracle`` linked into the model, so that the two can
       never disagree;
     * a ``checkpoint`` section (a real ``ModelCheckpoint``) that selects on
@@ -63,7 +64,7 @@ class TransferLabCLI(LightningCLI):
         use_wandb_offline_without_key()
         kwargs.setdefault("model_class", TransferModule)
         kwargs.setdefault("subclass_mode_model", True)
-        kwargs.setdefault("datamodule_class", DomainDataModule)
+        kwargs.setdefault("datamodule_class", L.LightningDataModule)
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)

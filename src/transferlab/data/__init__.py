@@ -2,6 +2,7 @@
 
 from transferlab.data.digit_domains import DigitDomains, TensorDomainDataModule, TorchvisionDigits
 from transferlab.data.domains import DomainDataModule
+from transferlab.data.episodes import EpisodicDigits
 from transferlab.data.gradual import GradualDigits
 from transferlab.data.image_folders import ImageFolderDomains
 from transferlab.data.semi_supervised import SemiSupervisedDigits, SemiSupervisedImageFolder
@@ -10,6 +11,7 @@ from transferlab.data.shifted import ShiftedDigits
 __all__ = [
     "DigitDomains",
     "DomainDataModule",
+    "EpisodicDigits",
     "GradualDigits",
     "ImageFolderDomains",
     "SemiSupervisedDigits",

@@ -7,6 +7,7 @@ from transferlab.methods.co_training import CoTraining
 from transferlab.methods.dan import DAN
 from transferlab.methods.dann import DANN
 from transferlab.methods.deep_coral import DeepCORAL
+from transferlab.methods.episodic import EpisodicModule
 from transferlab.methods.feature_extraction import FeatureExtraction
 from transferlab.methods.fine_tuning import FineTuning
 from transferlab.methods.fixmatch import FixMatch
@@ -14,9 +15,11 @@ from transferlab.methods.gradual_self_training import GradualSelfTraining
 from transferlab.methods.importance_weighting import ImportanceWeighting
 from transferlab.methods.jan import JAN
 from transferlab.methods.label_propagation import LabelPropagation
+from transferlab.methods.maml import MAML, SupportSetBaseline
 from transferlab.methods.mcc import MCC
 from transferlab.methods.mcd import MCD
 from transferlab.methods.mean_teacher import MeanTeacher
+from transferlab.methods.protonet import ProtoNet
 from transferlab.methods.self_training import SelfTraining
 from transferlab.methods.semi_supervised import SemiSupervisedModule
 from transferlab.methods.shot import SHOT
@@ -30,6 +33,7 @@ __all__ = [
     "DAN",
     "DANN",
     "DeepCORAL",
+    "EpisodicModule",
     "FeatureExtraction",
     "FineTuning",
     "FixMatch",
@@ -37,13 +41,16 @@ __all__ = [
     "ImportanceWeighting",
     "JAN",
     "LabelPropagation",
+    "MAML",
     "MCC",
     "MCD",
     "MeanTeacher",
     "SHOT",
+    "ProtoNet",
     "SelfTraining",
     "SemiSupervisedModule",
     "SimCLR",
     "SourceOnly",
+    "SupportSetBaseline",
     "TransferModule",
 ]
