@@ -75,7 +75,7 @@ def test_label_propagation_labels_the_whole_pool_with_certainties():
     )
     pool = len(cli.datamodule.splits["target"]["train"])
     assert cli.model.propagated.shape == (pool,)
-    assert 0 <= cli.model.certainty.min() and cli.model.certainty.max() <= 1
+    assert cli.model.certainty.min() >= 0 and cli.model.certainty.max() <= 1
 
 
 def test_co_training_averages_two_differently_initialised_models():

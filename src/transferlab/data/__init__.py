@@ -1,5 +1,6 @@
 """LightningDataModules for source/target domains."""
 
+from transferlab.data.class_split import ClassSplitDigits
 from transferlab.data.digit_domains import DigitDomains, TensorDomainDataModule, TorchvisionDigits
 from transferlab.data.domains import DomainDataModule
 from transferlab.data.episodes import EpisodicDigits
@@ -9,6 +10,7 @@ from transferlab.data.semi_supervised import SemiSupervisedDigits, SemiSupervise
 from transferlab.data.shifted import ShiftedDigits
 
 __all__ = [
+    "ClassSplitDigits",
     "DigitDomains",
     "DomainDataModule",
     "EpisodicDigits",

@@ -3,6 +3,7 @@
 from transferlab.methods.adaptation import AdaptationModule
 from transferlab.methods.base import TransferModule
 from transferlab.methods.cdan import CDAN
+from transferlab.methods.center_loss import CenterLossEmbedding, SoftmaxEmbedding
 from transferlab.methods.co_training import CoTraining
 from transferlab.methods.dan import DAN
 from transferlab.methods.dann import DANN
@@ -19,16 +20,20 @@ from transferlab.methods.maml import MAML, SupportSetBaseline
 from transferlab.methods.mcc import MCC
 from transferlab.methods.mcd import MCD
 from transferlab.methods.mean_teacher import MeanTeacher
+from transferlab.methods.metric_learning import MetricLearningModule
 from transferlab.methods.protonet import ProtoNet
 from transferlab.methods.self_training import SelfTraining
 from transferlab.methods.semi_supervised import SemiSupervisedModule
 from transferlab.methods.shot import SHOT
+from transferlab.methods.siamese import SiameseNetwork
 from transferlab.methods.simclr import SimCLR
 from transferlab.methods.source_only import SourceOnly
+from transferlab.methods.triplet import TripletNetwork
 
 __all__ = [
     "AdaptationModule",
     "CDAN",
+    "CenterLossEmbedding",
     "CoTraining",
     "DAN",
     "DANN",
@@ -45,12 +50,16 @@ __all__ = [
     "MCC",
     "MCD",
     "MeanTeacher",
-    "SHOT",
+    "MetricLearningModule",
     "ProtoNet",
+    "SHOT",
     "SelfTraining",
     "SemiSupervisedModule",
+    "SiameseNetwork",
     "SimCLR",
+    "SoftmaxEmbedding",
     "SourceOnly",
     "SupportSetBaseline",
     "TransferModule",
+    "TripletNetwork",
 ]
