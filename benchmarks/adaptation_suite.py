@@ -16,6 +16,8 @@ Seeds run one after another over all tasks; results are written after every task
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from common import machine, mean_std, run_one, write
 
@@ -109,13 +111,23 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--max-epochs", type=int, default=10)
+    parser.add_argument("--output", default="adaptation_suite", help="results file name")
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, help="only re-summarise these result JSONs together"
+    )
     args = parser.parse_args()
+    if args.merge:  # e.g. seeds run as parallel processes
+        payloads = [json.loads(path.read_text()) for path in args.merge]
+        runs = [run for payload in payloads for run in payload["runs"]]
+        payload = {**payloads[0], "runs": runs}
+        write(args.output, payload, summarise(runs))
+        return
     runs = []
     for seed in args.seeds:  # seed-major: a complete one-seed table exists early
         for task in args.tasks:
             runs += run_task(task, args.methods, seed, args.max_epochs)
             payload = {"machine": machine(), "max_epochs": args.max_epochs, "runs": runs}
-            write("adaptation_suite", payload, summarise(runs))
+            write(args.output, payload, summarise(runs))
 
 
 if __name__ == "__main__":
