@@ -58,3 +58,11 @@ def test_class_split_batches_are_class_balanced_and_never_hold_out_classes():
     assert set(held_out.tolist()) == {6, 7, 8, 9}
     seen = torch.cat([y for _, y in data.eval_dataloader("source", "train")])
     assert set(seen.tolist()) == {0, 1, 2, 3, 4, 5}
+
+
+def test_omniglot_without_its_files_is_a_clear_error(tmp_path):
+    from transferlab.data import EpisodicOmniglot
+
+    data = EpisodicOmniglot(root=str(tmp_path), download=False)
+    with pytest.raises(RuntimeError, match="could not load Omniglot .*EpisodicDigits"):
+        data.setup()

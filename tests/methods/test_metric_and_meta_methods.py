@@ -74,3 +74,17 @@ def test_support_set_baseline_learns_each_task_from_scratch_and_refuses_meta_tra
             "--trainer.max_epochs=1",
             "--trainer.limit_train_batches=1",
         ).trainer.fit(cli.model, datamodule=cli.datamodule)
+
+
+def test_embedding_picture_of_seen_and_held_out_classes_is_saved(tmp_path):
+    cli = build_cli(
+        config("triplet/mnist_held_out_digits.yaml"),
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=1",
+        "--trainer.enable_checkpointing=false",
+        "--trainer.callbacks=[{class_path: transferlab.callbacks.FeatureTSNE, "
+        f"init_args: {{samples_per_domain: 60, output_dir: {tmp_path}}}}}]",
+    )
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert (tmp_path / "tsne_after.png").stat().st_size > 0

@@ -16,7 +16,8 @@ class FeatureTSNE(L.Callback):
 
     Uses the source validation split and the target test split, at most
     ``samples_per_domain`` images each. Target labels only colour the picture; they do not
-    reach training or checkpoint selection.
+    reach training or checkpoint selection. A metric-learning method is pictured by its
+    embedding (``embed``): seen classes vs held-out classes.
 
     Args:
         samples_per_domain: images embedded per domain (t-SNE is quadratic in this).
@@ -37,8 +38,9 @@ class FeatureTSNE(L.Callback):
     @torch.no_grad()
     def _features(self, pl_module, loader) -> tuple[torch.Tensor, torch.Tensor]:
         features, labels, seen = [], [], 0
+        represent = getattr(pl_module, "embed", pl_module.features)
         for images, batch_labels in loader:
-            features.append(pl_module.features(images.to(pl_module.device)).float().cpu())
+            features.append(represent(images.to(pl_module.device)).float().cpu())
             labels.append(batch_labels)
             seen += len(images)
             if seen >= self.samples_per_domain:

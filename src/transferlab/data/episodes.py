@@ -13,6 +13,8 @@ Validation and test episodes are fixed by the seed, so every method meets the sa
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -62,13 +64,10 @@ class Episodes(Dataset):
         return (images.float() / 255 - self.mean) / self.std
 
 
-class EpisodicDigits(L.LightningDataModule):
-    """Meta-train / meta-test episodes across the offline digit domains.
+class EpisodicDataModule(L.LightningDataModule):
+    """N-way K-shot episodes from per-class image pools; a subclass builds the pools.
 
     Args:
-        domains: which offline domains contribute classes.
-        train_digits: digits whose (domain, digit) classes are used for meta-training.
-        test_digits: held-out digits, for meta-testing only.
         n_way: classes per episode.
         k_shot: labeled support images per class.
         queries: query images per class.
@@ -84,9 +83,6 @@ class EpisodicDigits(L.LightningDataModule):
 
     def __init__(
         self,
-        domains: list[str] | None = None,
-        train_digits: list[int] | None = None,
-        test_digits: list[int] | None = None,
         n_way: int = 5,
         k_shot: int = 1,
         queries: int = 15,
@@ -99,43 +95,32 @@ class EpisodicDigits(L.LightningDataModule):
         num_workers: int = 0,
     ) -> None:
         super().__init__()
-        self.domains = list(domains or DOMAINS)
-        unknown = sorted(set(self.domains) - set(DOMAINS))
-        if unknown:
-            raise ValueError(f"unknown domains {unknown}; choose from {list(DOMAINS)}")
-        self.train_digits = list(range(7)) if train_digits is None else list(train_digits)
-        self.test_digits = [7, 8, 9] if test_digits is None else list(test_digits)
-        overlap = sorted(set(self.train_digits) & set(self.test_digits))
-        if overlap:
-            raise ValueError(f"digits {overlap} are both meta-train and meta-test classes")
         self.n_way, self.k_shot, self.queries = n_way, k_shot, queries
         self.tasks_per_batch = tasks_per_batch
         self.episodes = {"train": train_episodes, "val": val_episodes, "test": test_episodes}
         self.val_fraction, self.seed, self.num_workers = val_fraction, seed, num_workers
-        digits = "".join(map(str, self.test_digits))
-        self.source = f"{n_way}-way {k_shot}-shot, digits {''.join(map(str, self.train_digits))}"
-        self.target = f"{n_way}-way {k_shot}-shot, held-out digits {digits}"
         self.pools: dict[str, list[torch.Tensor]] = {}
 
     @property
     def num_classes(self) -> int:
         return self.n_way
 
+    @abstractmethod
+    def class_images(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """uint8 image tensors (N,3,H,W), one per meta-training class and one per held-out
+        class."""
+
     def setup(self, stage: str | None = None) -> None:
         if self.pools:
             return
         generator = torch.Generator().manual_seed(self.seed)
-        self.pools = {"train": [], "val": [], "test": []}
-        for domain in self.domains:
-            images, labels = load_digit_domain(domain)
-            for digit in self.train_digits:
-                members = images[labels == digit]
-                order = torch.randperm(len(members), generator=generator)
-                cut = round(len(members) * (1 - self.val_fraction))
-                self.pools["train"].append(members[order[:cut]])
-                self.pools["val"].append(members[order[cut:]])
-            for digit in self.test_digits:
-                self.pools["test"].append(images[labels == digit])
+        train_classes, test_classes = self.class_images()
+        self.pools = {"train": [], "val": [], "test": list(test_classes)}
+        for members in train_classes:
+            order = torch.randperm(len(members), generator=generator)
+            cut = round(len(members) * (1 - self.val_fraction))
+            self.pools["train"].append(members[order[:cut]])
+            self.pools["val"].append(members[order[cut:]])
 
     def _episodes(self, split: str, length: int, offset: int) -> Episodes:
         return Episodes(
@@ -164,3 +149,84 @@ class EpisodicDigits(L.LightningDataModule):
         """[training classes (held-out images), held-out classes]: the second is the
         number every table reports."""
         return [self._fixed("val", 2 * VIRTUAL_EPISODES), self._fixed("test", 3 * VIRTUAL_EPISODES)]
+
+
+class EpisodicDigits(EpisodicDataModule):
+    """Meta-train / meta-test episodes across the offline digit domains.
+
+    Args:
+        domains: which offline domains contribute classes.
+        train_digits: digits whose (domain, digit) classes are used for meta-training.
+        test_digits: held-out digits, for meta-testing only.
+        kwargs: episode settings of :class:`EpisodicDataModule`.
+    """
+
+    def __init__(
+        self,
+        domains: list[str] | None = None,
+        train_digits: list[int] | None = None,
+        test_digits: list[int] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.domains = list(domains or DOMAINS)
+        unknown = sorted(set(self.domains) - set(DOMAINS))
+        if unknown:
+            raise ValueError(f"unknown domains {unknown}; choose from {list(DOMAINS)}")
+        self.train_digits = list(range(7)) if train_digits is None else list(train_digits)
+        self.test_digits = [7, 8, 9] if test_digits is None else list(test_digits)
+        overlap = sorted(set(self.train_digits) & set(self.test_digits))
+        if overlap:
+            raise ValueError(f"digits {overlap} are both meta-train and meta-test classes")
+        shots = f"{self.n_way}-way {self.k_shot}-shot"
+        self.source = f"{shots}, digits {''.join(map(str, self.train_digits))}"
+        self.target = f"{shots}, held-out digits {''.join(map(str, self.test_digits))}"
+
+    def class_images(self):
+        train, test = [], []
+        for domain in self.domains:
+            images, labels = load_digit_domain(domain)
+            train += [images[labels == digit] for digit in self.train_digits]
+            test += [images[labels == digit] for digit in self.test_digits]
+        return train, test
+
+
+class EpisodicOmniglot(EpisodicDataModule):
+    """Omniglot through torchvision (downloaded on first use): meta-train on the 964
+    "background" characters, meta-test on the 659 "evaluation" characters, at 28 px.
+
+    Needs a network the first time; offline, a missing download fails with an error that
+    says where the files were expected and what runs offline instead.
+
+    Args:
+        root: folder torchvision downloads to / reads from.
+        download: let torchvision fetch missing files.
+        kwargs: episode settings of :class:`EpisodicDataModule`.
+    """
+
+    def __init__(self, root: str = "data", download: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.root, self.download = root, download
+        shots = f"{self.n_way}-way {self.k_shot}-shot"
+        self.source, self.target = f"{shots}, Omniglot background", f"{shots}, Omniglot evaluation"
+
+    def _characters(self, background: bool) -> list[torch.Tensor]:
+        from torchvision import datasets
+        from torchvision.transforms import v2
+
+        try:
+            dataset = datasets.Omniglot(self.root, background=background, download=self.download)
+        except (RuntimeError, OSError) as error:
+            raise RuntimeError(
+                f"could not load Omniglot from {self.root} (download={self.download}): "
+                f"{error}. Without a network, put the files there yourself, or use "
+                "transferlab.data.EpisodicDigits, which runs offline."
+            ) from error
+        resize = v2.Compose([v2.PILToTensor(), v2.Resize(28, antialias=True)])
+        by_class: dict[int, list[torch.Tensor]] = {}
+        for image, label in dataset:
+            by_class.setdefault(label, []).append(255 - resize(image).expand(3, -1, -1))
+        return [torch.stack(images) for _, images in sorted(by_class.items())]
+
+    def class_images(self):
+        return self._characters(background=True), self._characters(background=False)
