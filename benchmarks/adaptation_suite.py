@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from common import machine, mean_std, run_one, write
+from common import cell, grouped, machine, mean_std, run_one, verdict, write
 
 TASKS = {
     "mnist → mnistm": "configs/data/mnist_to_mnistm.yaml",
@@ -69,28 +69,22 @@ def run_task(task: str, methods: list[str], seed: int, max_epochs: int) -> list[
 
 def summarise(runs: list[dict]) -> str:
     rows, verdicts = [], []
-    for task in dict.fromkeys(r["task"] for r in runs):
-        labels = list(dict.fromkeys(r["label"] for r in runs if r["task"] == task))
+    for task, labels in grouped(runs).items():
         base = None
-        for label in labels:
-            mine = [r for r in runs if r["task"] == task and r["label"] == label]
-            free = mean_std([100 * r["target_test_acc"] for r in mine])
-            oracle = mean_std([100 * r["oracle_target_test_acc"] for r in mine])
-            source = mean_std([100 * r["source_test_acc"] for r in mine])
-            seconds = mean_std([r["fit_seconds"] for r in mine])[0]
+        for label, mine in labels.items():
+            free = [100 * r["target_test_acc"] for r in mine]
             rows.append(
-                f"| {task} | {label} | {free[0]:.2f} ± {free[1]:.2f} | "
-                f"{oracle[0]:.2f} ± {oracle[1]:.2f} | {source[0]:.2f} ± {source[1]:.2f} | "
-                f"{mine[0]['protocol']} | {len(mine)} | {seconds:.0f} |"
+                f"| {task} | {label} | {cell(free)} | "
+                f"{cell([100 * r['oracle_target_test_acc'] for r in mine])} | "
+                f"{cell([100 * r['source_test_acc'] for r in mine])} | {mine[0]['protocol']} | "
+                f"{len(mine)} | {mean_std([r['fit_seconds'] for r in mine])[0]:.0f} |"
             )
+            mean = mean_std(free)[0]
             if label == "SourceOnly":
-                base = free[0]
+                base = mean
             elif base is not None:
-                word = "beats" if free[0] > base else "does NOT beat"
-                verdicts.append(
-                    f"- {task}: {label} {word} source-only ({free[0] - base:+.2f} points, "
-                    "label-free protocol)"
-                )
+                line = verdict(task, label, mean, "source-only", base, ", label-free protocol")
+                verdicts.append(line)
     return "\n".join(
         [
             "Target test accuracy in %, mean ± std over seeds. 'label-free': the checkpoint "

@@ -104,3 +104,23 @@ TABLE_HEAD = [
     "| fit s |",
     "|---|---|---|---|---|---|---|",
 ]
+
+
+def grouped(runs: list[dict]) -> dict[str, dict[str, list[dict]]]:
+    """``{task: {label: runs}}``, in the order the runs were made."""
+    groups: dict[str, dict[str, list[dict]]] = {}
+    for run in runs:
+        groups.setdefault(run["task"], {}).setdefault(run["label"], []).append(run)
+    return groups
+
+
+def cell(values: list[float]) -> str:
+    """``mean ± std`` of percentages or seconds, as a table cell."""
+    mean, std = mean_std(values)
+    return f"{mean:.2f} ± {std:.2f}"
+
+
+def verdict(task: str, label: str, value: float, baseline: str, base: float, note: str = "") -> str:
+    """One line of the "does it beat its baseline" list under a table."""
+    word = "beats" if value > base else "does NOT beat"
+    return f"- {task}: {label} {word} {baseline} ({value - base:+.2f} points{note})"

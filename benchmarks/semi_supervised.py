@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import machine, mean_std, run_one, write
+from common import cell, grouped, machine, mean_std, run_one, verdict, write
 
 METHODS = {
     "Supervised only": "configs/source_only/mnist_10_labels.yaml",
@@ -69,25 +69,20 @@ def linear_probes(domain, labels, seeds) -> list[dict]:
 
 def summarise(runs: list[dict]) -> str:
     rows, verdicts = [], []
-    for task in dict.fromkeys(r["task"] for r in runs):
-        labels = list(dict.fromkeys(r["label"] for r in runs if r["task"] == task))
+    for task, labels in grouped(runs).items():
         base = None
-        for label in labels:
-            mine = [r for r in runs if r["task"] == task and r["label"] == label]
-            test = mean_std([100 * r["target_test_acc"] for r in mine])
-            val = mean_std([100 * r["select_score"] for r in mine])
-            seconds = mean_std([r["fit_seconds"] for r in mine])[0]
+        for label, mine in labels.items():
+            test = [100 * r["target_test_acc"] for r in mine]
             rows.append(
-                f"| {task} | {label} | {test[0]:.2f} ± {test[1]:.2f} | "
-                f"{val[0]:.2f} ± {val[1]:.2f} | {len(mine)} | {seconds:.0f} |"
+                f"| {task} | {label} | {cell(test)} | "
+                f"{cell([100 * r['select_score'] for r in mine])} | {len(mine)} | "
+                f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f} |"
             )
+            mean = mean_std(test)[0]
             if label in ("Supervised only", "random-init digit CNN"):
-                base = (label, test[0])
+                base = (label.lower(), mean)
             elif base is not None and "online probe" not in label:
-                word = "beats" if test[0] > base[1] else "does NOT beat"
-                verdicts.append(
-                    f"- {task}: {label} {word} {base[0].lower()} ({test[0] - base[1]:+.2f} points)"
-                )
+                verdicts.append(verdict(task, label, mean, *base))
     return "\n".join(
         [
             "Test accuracy in %, mean ± std over seeds; every checkpoint chosen on the "
