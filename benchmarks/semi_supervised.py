@@ -80,7 +80,7 @@ def summarise(runs: list[dict]) -> str:
             )
             mean = mean_std(test)[0]
             if label in ("Supervised only", "random-init digit CNN"):
-                base = (label.lower(), mean)
+                base = (label, mean)
             elif base is not None and "online probe" not in label:
                 verdicts.append(verdict(task, label, mean, *base))
     return "\n".join(
