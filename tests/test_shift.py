@@ -100,3 +100,15 @@ def test_shift_report_cli_tells_label_shift_from_no_shift(tmp_path, capsys):
     assert not verdicts["none"]["inputs_differ"]
     assert verdicts["label"]["estimated_target_priors"][0] > 0.2
     assert "concept shift" in capsys.readouterr().out
+
+
+def test_bbse_callback_estimates_the_target_priors_and_logs_the_corrected_accuracy():
+    from tests.conftest import build_cli, config
+    from transferlab.callbacks import LabelShiftCorrection
+
+    cli = build_cli(config("source_only/mnist_label_shift_bbse.yaml"), "--trainer.max_epochs=2")
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
+    callback = next(c for c in cli.trainer.callbacks if isinstance(c, LabelShiftCorrection))
+    assert abs(callback.estimated_priors[0] - 0.55) < 0.1  # the skew it was given
+    assert 0.0 <= metrics[1]["test/target_acc_bbse"] <= 1.0

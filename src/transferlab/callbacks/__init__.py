@@ -1,6 +1,7 @@
 """Lightning callbacks that are transferlab's own."""
 
 from transferlab.callbacks.feature_plot import FeatureTSNE
+from transferlab.callbacks.label_shift import LabelShiftCorrection
 from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
 
-__all__ = ["FeatureTSNE", "PseudoLabelQuality"]
+__all__ = ["FeatureTSNE", "LabelShiftCorrection", "PseudoLabelQuality"]
