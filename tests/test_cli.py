@@ -43,10 +43,16 @@ def test_every_trainer_preset_parses_and_cpu_ones_instantiate(preset, capsys):
 
 @pytest.mark.parametrize("preset", DATA_PRESETS, ids=lambda p: p.name)
 def test_every_data_preset_swaps_the_domains_of_a_method_config(preset):
+    import yaml
+
+    wanted = yaml.safe_load(preset.read_text())
     cli = build_cli(config("dann/mnist_to_mnistm.yaml"), "--data", str(preset))
     cli.datamodule.setup("fit")
+    assert wanted["class_path"].endswith(type(cli.datamodule).__name__)
     assert cli.model.num_classes == cli.datamodule.num_classes
-    assert cli.datamodule.target != "mnistm"
+    for role in ("source", "target"):
+        if role in wanted["init_args"]:
+            assert getattr(cli.datamodule, role) == wanted["init_args"][role]
 
 
 def test_unknown_config_key_is_named(capsys):

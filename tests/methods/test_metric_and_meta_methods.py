@@ -63,7 +63,9 @@ def test_maml_normalises_every_task_with_its_own_batch_statistics():
 
 def test_support_set_baseline_learns_each_task_from_scratch_and_refuses_meta_training():
     cli = build_cli(
-        config("support_set_baseline/digits_5way_5shot.yaml"), "--data.init_args.test_episodes=8"
+        config("support_set_baseline/digits_5way_5shot.yaml"),
+        "--data.init_args.test_episodes=8",
+        "--data.init_args.val_episodes=4",
     )
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)  # max_epochs: 0, nothing to learn
     result = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
