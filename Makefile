@@ -35,10 +35,16 @@ format: install
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-## Accuracy (3 seeds) and speed benchmarks; writes benchmarks/results/.
+## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install
 	$(PY) benchmarks/domain_adaptation.py
+	$(PY) benchmarks/adaptation_suite.py
+	$(PY) benchmarks/label_shift.py
+	$(PY) benchmarks/transfer.py
+	$(PY) benchmarks/semi_supervised.py
+	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/update_readme.py
 
 clean:
 	rm -rf runs lightning_logs wandb .pytest_cache
