@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 
 from transferlab.methods.base import TransferModule
+from transferlab.methods.semi_supervised import frozen_copy
 
 
 class GradualSelfTraining(TransferModule):
@@ -55,8 +54,7 @@ class GradualSelfTraining(TransferModule):
     def on_train_epoch_start(self) -> None:
         stage = self.stage(self.current_epoch)
         if stage > 0 and stage != self._teacher_stage:
-            teacher = torch.nn.Sequential(copy.deepcopy(self.backbone), copy.deepcopy(self.head))
-            self._teacher = [teacher.eval().requires_grad_(False)]
+            self._teacher = [frozen_copy(self.backbone, self.head)]
             self._teacher_stage = stage
 
     def training_step(self, batch: dict, batch_idx: int):
