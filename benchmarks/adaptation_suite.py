@@ -16,10 +16,9 @@ Seeds run one after another over all tasks; results are written after every task
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from common import cell, grouped, machine, mean_std, run_one, verdict, write
+from common import cell, grouped, machine, mean_std, merged, run_one, verdict, write
 
 TASKS = {
     "mnist → mnistm": "configs/data/mnist_to_mnistm.yaml",
@@ -111,10 +110,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.merge:  # e.g. seeds run as parallel processes
-        payloads = [json.loads(path.read_text()) for path in args.merge]
-        runs = [run for payload in payloads for run in payload["runs"]]
-        payload = {**payloads[0], "runs": runs}
-        write(args.output, payload, summarise(runs))
+        payload = merged(args.merge)
+        write(args.output, payload, summarise(payload["runs"]))
         return
     runs = []
     for seed in args.seeds:  # seed-major: a complete one-seed table exists early

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shlex
 import statistics
 from pathlib import Path
 
@@ -27,12 +29,22 @@ def machine() -> dict:
     }
 
 
+def merged(paths: list[Path]) -> dict:
+    """One payload from result JSONs written by parallel processes (e.g. one per seed)."""
+    payloads = [json.loads(Path(path).read_text()) for path in paths]
+    return {**payloads[0], "runs": [run for payload in payloads for run in payload["runs"]]}
+
+
 def write(name: str, payload: dict, table: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
     (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
 
+
+# Extra CLI arguments for every run, e.g. to move all benchmarks onto a GPU:
+#   BENCH_OVERRIDES="--trainer.accelerator=gpu" python benchmarks/semi_supervised.py
+EXTRA = shlex.split(os.environ.get("BENCH_OVERRIDES", ""))
 
 QUIET = [
     "--trainer.logger=false",
@@ -59,7 +71,7 @@ def run_one(
     result = run_config(
         str(root / config),
         seed=seed,
-        overrides=[*QUIET, f"--trainer.default_root_dir={run_dir}", *overrides],
+        overrides=[*QUIET, f"--trainer.default_root_dir={run_dir}", *overrides, *EXTRA],
         oracle_selection=oracle_selection,
     )
     print(

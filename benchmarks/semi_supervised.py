@@ -2,6 +2,7 @@
 
     python benchmarks/semi_supervised.py [--seeds 0 1 2] [--domains mnist mnistm]
                                          [--labels 10 25] [--methods ...] [--skip-simclr]
+                                         [--skip-methods] [--output NAME] [--merge A.json ...]
 
 Part 1: every method's config (``configs/<method>/mnist_10_labels.yaml``) with the domain
 and the labels per class swapped in; test accuracy on the domain's held-out test split, of
@@ -9,14 +10,17 @@ the checkpoint chosen on the labeled validation split.
 Part 2: linear probes (frozen backbone + linear head, ``FeatureExtraction``) on the same
 labels: a random-init digit CNN, the digit CNN after SimCLR pretraining (its own run, per
 seed, on the unlabeled pool), and ImageNet EfficientNet-Lite0 features at 64 px.
-Results are written after every block to ``benchmarks/results/semi_supervised.{json,md}``.
+Results are written after every block to ``benchmarks/results/semi_supervised.{json,md}``
+(``--output`` names another file, so that parallel processes, e.g. one per seed and
+domain, do not overwrite each other; ``--merge`` then joins their JSONs into one table).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from common import cell, grouped, machine, mean_std, run_one, verdict, write
+from common import cell, grouped, machine, mean_std, merged, run_one, verdict, write
 
 METHODS = {
     "Supervised only": "configs/source_only/mnist_10_labels.yaml",
@@ -103,19 +107,46 @@ def main() -> None:
     parser.add_argument("--labels", type=int, nargs="+", default=[10, 25])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--skip-simclr", action="store_true")
+    parser.add_argument("--skip-methods", action="store_true", help="only the linear probes")
+    parser.add_argument("--output", default="semi_supervised", help="results file name")
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, help="only re-summarise these result JSONs together"
+    )
     args = parser.parse_args()
+    if args.merge:
+        payload = merged(args.merge)
+        payload["runs"].sort(key=lambda run: ORDER.index(run["label"]))  # stable: seeds stay
+        payload["runs"].sort(key=lambda run: _task_key(run["task"]))
+        write(args.output, payload, summarise(payload["runs"]))
+        return
     runs: list[dict] = []
 
     def save() -> None:
-        write("semi_supervised", {"machine": machine(), "runs": runs}, summarise(runs))
+        write(args.output, {"machine": machine(), "runs": runs}, summarise(runs))
 
-    for domain in args.domains:
-        for labels in args.labels:
-            runs += semi_supervised(domain, labels, args.methods, args.seeds)
-            save()
+    if not args.skip_methods:
+        for domain in args.domains:
+            for labels in args.labels:
+                runs += semi_supervised(domain, labels, args.methods, args.seeds)
+                save()
     if not args.skip_simclr:
         runs += linear_probes(args.domains[0], args.labels[0], args.seeds)
         save()
+
+
+ORDER = [
+    *METHODS,
+    "random-init digit CNN",
+    "SimCLR pretraining (online probe)",
+    "SimCLR digit CNN",
+    "ImageNet EfficientNet-Lite0",
+]
+
+
+def _task_key(task: str) -> tuple:
+    """mnist before mnistm, 10 before 25 labels, the probes after the methods."""
+    domain, rest = task.split(", ", 1)
+    return (domain != "mnist", "probe" in rest, int(rest.split()[0]))
 
 
 if __name__ == "__main__":

