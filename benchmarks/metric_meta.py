@@ -1,10 +1,12 @@
 """Metric learning (retrieval on held-out digits) and few-shot learning (held-out classes).
 
-    python benchmarks/metric_meta.py [--seeds 0] [--skip-metric] [--skip-few-shot]
+    python benchmarks/metric_meta.py [--seeds 0 1 2] [--few-shot-seeds 0]
+                                     [--skip-metric] [--skip-few-shot]
 
 Metric learning: each config trains on MNIST digits 0-5 and is scored by retrieval on
 digits 6-9 (never seen): precision@1, recall@4, MAP@R and pair-verification ROC-AUC,
-against the embedding of a plain softmax classifier. Few-shot: 5-way 1- and 5-shot on
+against the embedding of a plain softmax classifier and the untrained (random-init) network,
+whose features already retrieve MNIST digits well. Few-shot: 5-way 1- and 5-shot on
 held-out (domain, digit) classes, mean accuracy over 600 fixed test episodes with its 95%
 confidence interval, for ProtoNet, MAML, FOMAML and a network trained on each support set
 from scratch. Plus the MAML paper's sinusoid regression, second vs first order.
@@ -16,15 +18,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import machine, mean_std, run_one, write
+from common import machine, mean_std, run_one, verdict, write
 
 from transferlab.meta.sinusoid import meta_train_sinusoid
 
-METRIC = {
-    "Softmax embedding (baseline)": "configs/softmax_embedding/mnist_held_out_digits.yaml",
-    "Siamese (contrastive)": "configs/siamese/mnist_held_out_digits.yaml",
-    "Triplet (semi-hard)": "configs/triplet/mnist_held_out_digits.yaml",
-    "Softmax + centre loss": "configs/center_loss/mnist_held_out_digits.yaml",
+SOFTMAX = "configs/softmax_embedding/mnist_held_out_digits.yaml"
+METRIC = {  # label: (config, extra CLI arguments)
+    "Untrained digit CNN (random init)": (SOFTMAX, ["--trainer.max_epochs=0"]),
+    "Softmax embedding (baseline)": (SOFTMAX, []),
+    "Siamese (contrastive)": ("configs/siamese/mnist_held_out_digits.yaml", []),
+    "Triplet (semi-hard)": ("configs/triplet/mnist_held_out_digits.yaml", []),
+    "Softmax + centre loss": ("configs/center_loss/mnist_held_out_digits.yaml", []),
 }
 FEW_SHOT = {
     "Support set only (baseline)": "configs/support_set_baseline/digits_5way_{shot}shot.yaml",
@@ -54,6 +58,28 @@ def metric_rows(runs: list[dict]) -> list[str]:
             f"{len(mine)} | {seconds:.0f} |"
         )
     return rows
+
+
+def metric_verdicts(runs: list[dict]) -> list[str]:
+    """Each metric-learning method against the softmax embedding, on P@1 and MAP@R."""
+    metric = [r for r in runs if r["task"] == "metric"]
+
+    def mean(label: str, key: str) -> float | None:
+        values = [
+            100 * r[key] if key == "target_test_acc" else 100 * r["other_test_metrics"][key]
+            for r in metric
+            if r["label"] == label
+        ]
+        return mean_std(values)[0] if values else None
+
+    base = "Softmax embedding (baseline)"
+    lines = []
+    for label in list(METRIC)[2:]:
+        for key, name in (("target_test_acc", "P@1"), ("test/target_map_at_r", "MAP@R")):
+            value, reference = mean(label, key), mean(base, key)
+            if value is not None and reference is not None:
+                lines.append(verdict(name, label, value, "the softmax embedding", reference))
+    return lines
 
 
 def few_shot_rows(runs: list[dict]) -> list[str]:
@@ -90,7 +116,8 @@ def sinusoid_rows(results: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="metric runs")
+    parser.add_argument("--few-shot-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--skip-metric", action="store_true")
     parser.add_argument("--skip-few-shot", action="store_true")
     args = parser.parse_args()
@@ -112,6 +139,8 @@ def main() -> None:
                 "",
                 *metric_rows(runs),
                 "",
+                *metric_verdicts(runs),
+                "",
                 "Few-shot accuracy on held-out classes, in %:",
                 "",
                 *few_shot_rows(runs),
@@ -122,15 +151,15 @@ def main() -> None:
         write("metric_meta", {"machine": machine(), "sinusoid": sinusoid, "runs": runs}, table)
 
     if not args.skip_metric:
-        for label, config in METRIC.items():
-            runs += [run_one(label, "metric", config, seed, []) for seed in args.seeds]
+        for label, (config, extra) in METRIC.items():
+            runs += [run_one(label, "metric", config, seed, extra) for seed in args.seeds]
             save()
     if not args.skip_few_shot:
         for shot in (1, 5):
             for label, config in FEW_SHOT.items():
                 task = f"5-way {shot}-shot"
                 path = config.format(shot=shot)
-                runs += [run_one(label, task, path, seed, []) for seed in args.seeds]
+                runs += [run_one(label, task, path, seed, []) for seed in args.few_shot_seeds]
                 save()
     save()
 

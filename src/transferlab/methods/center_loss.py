@@ -14,9 +14,10 @@ class SoftmaxEmbedding(MetricLearningModule):
     """The baseline: a plain softmax classifier over the seen classes, whose embedding
     (before the classifier) is scored by retrieval like every metric-learning method."""
 
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("normalize", False)
-        super().__init__(**kwargs)
+    def __init__(self, normalize: bool = False, **kwargs) -> None:
+        # A named argument, not kwargs.setdefault: the CLI fills every inherited argument
+        # with the parent's default (normalize=True), which a setdefault never overrides.
+        super().__init__(normalize=normalize, **kwargs)
         self.classifier = nn.Linear(self.hparams.embedding_dim, self.num_classes)
 
     def metric_loss(self, embeddings, labels, features) -> torch.Tensor:
