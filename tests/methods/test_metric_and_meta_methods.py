@@ -90,3 +90,12 @@ def test_embedding_picture_of_seen_and_held_out_classes_is_saved(tmp_path):
     )
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert (tmp_path / "tsne_after.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("method", ["softmax_embedding", "center_loss"])
+def test_softmax_embeddings_stay_unnormalised_when_built_by_the_cli(method):
+    """The CLI passes every inherited argument, so a ``setdefault`` in ``__init__`` would be
+    overridden by the parent's ``normalize=True``."""
+    cli = build_cli(config(f"{method}/mnist_held_out_digits.yaml"), *FAST)
+    assert cli.model.hparams.normalize is False
+    assert cli.model.embed(torch.rand(4, 3, 28, 28)).norm(dim=1).allclose(torch.ones(4)) is False

@@ -28,3 +28,14 @@ def test_learns_the_source_and_the_oracle_learns_the_target():
     assert plain.source_test_acc > 0.9
     assert oracle.target_test_acc > 0.9
     assert oracle.target_test_acc > plain.target_test_acc
+
+
+def test_compile_backbone_compiles_in_place_and_keeps_checkpoint_keys():
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"), "--model.init_args.compile_backbone=true"
+    )
+    keys = list(cli.model.state_dict())
+    cli.model.trainer = cli.trainer
+    cli.model.setup("fit")
+    assert cli.model.backbone._compiled_call_impl is not None  # what nn.Module.compile sets
+    assert list(cli.model.state_dict()) == keys  # no "_orig_mod." prefix in checkpoints
