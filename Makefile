@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnistm.yaml \
             configs/source_only/mnist_to_mnistm_oracle.yaml
 
-.PHONY: install train test test-fast lint format bench clean
+.PHONY: install train test test-fast lint format bench bench-gpu clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py
+
+## On a CUDA machine: the trainer presets' speed and memory, then the SSL table on the GPU.
+bench-gpu: install
+	$(PY) benchmarks/gpu_presets.py
+	BENCH_OVERRIDES="--trainer.accelerator=gpu" $(PY) benchmarks/semi_supervised.py --output semi_supervised_gpu
 
 clean:
 	rm -rf runs lightning_logs wandb .pytest_cache
