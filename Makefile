@@ -19,9 +19,10 @@ install: $(STAMP)
 train: install
 	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
 
-## The whole test suite, notebooks included.
+## The whole test suite, notebooks included: one worker per core (a test file stays on one
+## worker, so its module fixtures train once).
 test: install
-	$(PY) -m pytest tests notebooks --nbmake -q
+	$(PY) -m pytest tests notebooks --nbmake -q -n 2 --dist loadfile
 
 ## Unit tests only (no training runs).
 test-fast: install

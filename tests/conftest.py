@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from transferlab.cli import TransferLabCLI
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 QUIET = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: no thread oversubscription
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
