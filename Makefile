@@ -19,10 +19,10 @@ install: $(STAMP)
 train: install
 	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
 
-## The whole test suite, notebooks included: one worker per core (a test file stays on one
-## worker, so its module fixtures train once).
+## The whole test suite, notebooks included: one pytest worker per core, each idle worker
+## taking tests from the other's queue (a shared baseline may then train on both workers).
 test: install
-	$(PY) -m pytest tests notebooks --nbmake -q -n 2 --dist loadfile
+	$(PY) -m pytest tests notebooks --nbmake -q -n 2 --dist worksteal
 
 ## Unit tests only (no training runs).
 test-fast: install
