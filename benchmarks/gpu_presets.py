@@ -21,12 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, write  # noqa: E402
-from throughput import StepClock  # noqa: E402
-
-from transferlab.cli import TransferLabCLI  # noqa: E402
+from throughput import StepClock, build  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = str(ROOT / "configs/dann/mnist_to_mnistm.yaml")
 
 
 def preset(*files: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -66,23 +63,7 @@ class LastLoss(StepClock):
 
 
 def measure(workload: str, name: str, steps: int, warmup: int) -> dict:
-    args = [
-        "-c",
-        CONFIG,
-        *PRESETS[name],
-        *WORKLOADS[workload],
-        "--seed_everything=0",
-        f"--trainer.max_steps={steps}",
-        "--trainer.max_epochs=-1",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.callbacks=[]",
-        "--trainer.limit_val_batches=0",
-        "--trainer.enable_checkpointing=false",
-        "--trainer.num_sanity_val_steps=0",
-        "--trainer.enable_model_summary=false",
-    ]
-    cli = TransferLabCLI(args=args, run=False)
+    cli = build(steps, 0, *PRESETS[name], *WORKLOADS[workload])
     clock = LastLoss(warmup)
     cli.trainer.callbacks.append(clock)
     torch.cuda.reset_peak_memory_stats()

@@ -38,11 +38,14 @@ class StepClock(L.Callback):
         self.stop = time.perf_counter()
 
 
-def build(steps: int, seed: int):
+def build(steps: int, seed: int, *extra: str):
+    """DANN's config for ``steps`` training steps, nothing else (no validation, logging,
+    checkpoints); ``extra`` arguments (presets, a workload) come after the config."""
     cli = TransferLabCLI(
         args=[
             "-c",
             CONFIG,
+            *extra,
             f"--seed_everything={seed}",
             f"--trainer.max_steps={steps}",
             "--trainer.max_epochs=-1",
