@@ -64,7 +64,7 @@ def run_one(
     """fit + test one config (a path relative to the repository) and print a line."""
     from dataclasses import asdict
 
-    from transferlab.experiments import run_config
+    from transferlab.commands.compare import run_config
 
     root = Path(__file__).resolve().parents[1]
     run_dir = f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" → ", "_to_").replace(" ", "_")

@@ -20,7 +20,7 @@ import time
 
 from common import machine, mean_std, run_one, verdict, write
 
-from transferlab.meta.sinusoid import meta_train_sinusoid
+from transferlab.methods.meta.sinusoid import meta_train_sinusoid
 
 SOFTMAX = "configs/softmax_embedding/mnist_held_out_digits.yaml"
 METRIC = {  # label: (config, extra CLI arguments)

@@ -20,7 +20,7 @@ import lightning as L
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, mean_std, write  # noqa: E402
 
-from transferlab.cli import TransferLabCLI  # noqa: E402
+from transferlab.commands.cli import TransferLabCLI  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / "configs/dann/mnist_to_mnistm.yaml")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from transferlab.cli import TransferLabCLI
+from transferlab.commands.cli import TransferLabCLI
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -40,7 +40,7 @@ def run_transferlab(*args: str, timeout: int = 400):
     import sys
 
     return subprocess.run(
-        [sys.executable, "-m", "transferlab.cli", *args],
+        [sys.executable, "-m", "transferlab.commands.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

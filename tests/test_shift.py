@@ -88,7 +88,7 @@ def test_shift_report_cli_tells_label_shift_from_no_shift(tmp_path, capsys):
     import json
 
     from tests.conftest import config
-    from transferlab.shift.report import main
+    from transferlab.commands.shift_report import main
 
     verdicts = {}
     for kind in ("label", "none"):

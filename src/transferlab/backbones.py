@@ -16,7 +16,7 @@ import torch
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
-from transferlab.data.digits import default_cache_dir
+from transferlab.paths import default_cache_dir
 
 PYPI_EFFICIENTNET_LITE0 = "pypi:efficientnet_lite0"
 

@@ -21,12 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from transferlab.paths import default_cache_dir
+
 DIGIT_CLASSES = [str(i) for i in range(10)]
 MNIST_M_VERSION = 1  # bump when the construction changes, so stale caches are rebuilt
-
-
-def default_cache_dir() -> Path:
-    return Path.home() / ".cache" / "transferlab"
 
 
 def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:

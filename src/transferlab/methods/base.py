@@ -7,6 +7,7 @@ in a table is measured the same way and says which protocol selected its checkpo
 
 from __future__ import annotations
 
+import copy
 from typing import Literal
 
 import lightning as L
@@ -31,6 +32,15 @@ PROTOCOLS = {
     "snd": "snd_target_val",
     "dev": "dev_weighted_source_val",
 }
+
+
+def frozen_copy(*modules: nn.Module) -> nn.Module:
+    """An eval-mode, gradient-free snapshot of the given modules, applied in sequence.
+
+    Teachers (self-training, gradual self-training, distillation) are snapshots that must
+    not learn, so they are copied out of the optimizer's reach and kept in eval mode.
+    """
+    return nn.Sequential(*(copy.deepcopy(m) for m in modules)).eval().requires_grad_(False)
 
 
 class TransferModule(L.LightningModule):

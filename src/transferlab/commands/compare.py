@@ -1,0 +1,165 @@
+"""Run several configs with the same seed and compare them on the target test split.
+
+    transferlab-compare configs/source_only/mnist_to_mnistm.yaml \\
+        configs/dann/mnist_to_mnistm.yaml configs/source_only/mnist_to_mnistm_oracle.yaml
+
+Each run is an ordinary ``transferlab fit`` followed by ``test`` on the checkpoint its
+protocol selected, so a number here is exactly what the CLI gives. Every row says which
+protocol chose the checkpoint: ``source_val_acc`` (no target labels) or ``oracle_...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import WandbLogger
+
+from transferlab.commands.cli import TransferLabCLI
+
+# run_config passes each run's arguments explicitly while sys.argv holds this script's own
+warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+
+
+@dataclass
+class RunResult:
+    config: str
+    method: str
+    source: str
+    target: str
+    protocol: str
+    seed: int
+    target_test_acc: float
+    source_test_acc: float
+    select_score: float
+    best_epoch: int
+    fit_seconds: float
+    other_test_metrics: dict[str, float]
+    oracle_target_test_acc: float | None = None
+    oracle_best_epoch: int | None = None
+    checkpoint_path: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} (oracle)" if self.protocol.startswith("oracle") else self.method
+
+
+def run_config(
+    config: str,
+    seed: int = 0,
+    overrides: list[str] | tuple[str, ...] = (),
+    oracle_selection: bool = False,
+) -> RunResult:
+    """fit + test one config; returns the test accuracies of the selected checkpoint.
+
+    ``oracle_selection`` also reports, from the *same* training run, the checkpoint that
+    target validation accuracy would have chosen (the oracle protocol), so the two
+    protocols can be compared without training twice. Training never sees target labels
+    either way; only a second ``ModelCheckpoint`` reads ``val/target_acc``.
+    """
+    if oracle_selection:
+        overrides = [*overrides, "--data.init_args.target_val_labels=true"]
+    cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
+    oracle_checkpoint = None
+    if oracle_selection and not cli.model.hparams.oracle:
+        oracle_checkpoint = ModelCheckpoint(
+            monitor="val/target_acc", mode="max", filename="oracle-{epoch}"
+        )
+        cli.trainer.callbacks.append(oracle_checkpoint)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    fit_seconds = time.perf_counter() - start
+    checkpoint = cli.trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path if checkpoint is not None else ""
+    best_score = float(checkpoint.best_model_score) if best_path else float("nan")
+    # read before testing: loading a checkpoint restores the callbacks' state from it
+    oracle_path = oracle_checkpoint.best_model_path if oracle_checkpoint else ""
+    metrics = _test(cli, best_path)
+    oracle_metrics = _test(cli, oracle_path) if oracle_path else {}
+    for logger in cli.trainer.loggers:
+        if isinstance(logger, WandbLogger):  # else the next run would log into this one
+            logger.experiment.finish()
+    best_epoch = _epoch_of(best_path) if best_path else cli.trainer.current_epoch - 1
+    return RunResult(
+        config=config,
+        method=type(cli.model).__name__,
+        source=cli.datamodule.source,
+        target=cli.datamodule.target,
+        protocol=cli.model.selection_protocol,
+        seed=seed,
+        target_test_acc=float(metrics["test/target_acc"]),
+        source_test_acc=float(metrics["test/source_acc"]),
+        select_score=best_score,
+        best_epoch=best_epoch,
+        fit_seconds=round(fit_seconds, 2),
+        other_test_metrics={
+            key: float(value)
+            for key, value in metrics.items()
+            if key not in ("test/target_acc", "test/source_acc")
+        },
+        oracle_target_test_acc=(
+            float(oracle_metrics["test/target_acc"]) if oracle_metrics else None
+        ),
+        oracle_best_epoch=_epoch_of(oracle_path) if oracle_path else None,
+        checkpoint_path=best_path,
+    )
+
+
+def _test(cli: TransferLabCLI, checkpoint_path: str) -> dict[str, float]:
+    """Test metrics of one checkpoint (the last weights when there is none)."""
+    per_loader = cli.trainer.test(
+        cli.model,
+        datamodule=cli.datamodule,
+        ckpt_path=checkpoint_path or None,
+        weights_only=True,
+        verbose=False,
+    )
+    return {key: value for loader in per_loader for key, value in loader.items()}
+
+
+def _epoch_of(checkpoint_path: str) -> int:
+    stem = Path(checkpoint_path).stem  # best-epoch=7
+    return int(stem.split("epoch=")[-1].split("-")[0]) if "epoch=" in stem else -1
+
+
+def format_table(results: list[RunResult]) -> str:
+    """A markdown table, one row per run."""
+    lines = [
+        "| method | task | target test acc | source test acc | selected by | epoch | fit s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.label} | {r.source} → {r.target} | {100 * r.target_test_acc:.2f} | "
+            f"{100 * r.source_test_acc:.2f} | {r.protocol} | {r.best_epoch} | {r.fit_seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("configs", nargs="+", help="experiment YAML files, run in order")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
+    args, overrides = parser.parse_known_args(argv)
+    results = [run_config(config, args.seed, overrides) for config in args.configs]
+    table = format_table(results)
+    print("\n" + table)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table + "\n")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""transferlab-compare: the table of the main job."""
+
+import json
+
+from tests.conftest import config
+from transferlab.commands.compare import main
+
+
+def test_compare_writes_a_table_that_names_each_protocol(tmp_path, capsys):
+    quick = [
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=2",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.callbacks=[]",
+    ]
+    main(
+        [
+            config("source_only/mnist_to_mnistm.yaml"),
+            config("source_only/mnist_to_mnistm_oracle.yaml"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--markdown",
+            str(tmp_path / "r.md"),
+            *quick,
+        ]
+    )
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert [r["protocol"] for r in rows] == ["source_val_acc", "oracle_target_val_acc"]
+    table = (tmp_path / "r.md").read_text()
+    assert "SourceOnly (oracle)" in table and "oracle_target_val_acc" in table
+    assert 0.0 <= rows[0]["target_test_acc"] <= 1.0
+    assert "| SourceOnly | mnist → mnistm |" in capsys.readouterr().out
+
+
+def test_consecutive_runs_get_their_own_wandb_run(monkeypatch):
+    from pathlib import Path
+
+    from transferlab.commands.compare import run_config
+
+    tiny = [
+        "--trainer.max_steps=2",
+        "--trainer.limit_val_batches=1",
+        "--trainer.callbacks=[]",
+        "--trainer.enable_progress_bar=false",
+    ]
+    for _ in range(2):
+        run_config(config("source_only/mnist_to_mnistm.yaml"), overrides=tiny)
+    assert len(list(Path("runs/wandb").glob("offline-run-*"))) == 2
+    assert len(list(Path("runs/transferlab").iterdir())) == 2  # one checkpoint folder each
+
+
+def test_oracle_selection_is_reported_beside_and_does_not_change_the_label_free_choice():
+    """Target validation labels only feed a second checkpoint: the label-free run is
+    bit-for-bit the same with or without them, and target training batches stay images."""
+    from transferlab.commands.compare import run_config
+
+    tiny = [
+        "--trainer.max_epochs=3",
+        "--trainer.limit_train_batches=4",
+        "--trainer.limit_val_batches=3",
+        "--trainer.limit_test_batches=3",
+        "--trainer.logger=false",
+        "--trainer.callbacks=[]",
+        "--trainer.enable_progress_bar=false",
+        "--model.init_args.validator=im",
+    ]
+    dann = config("dann/mnist_to_mnistm.yaml")
+    plain = run_config(dann, overrides=tiny)
+    both = run_config(
+        dann, overrides=[*tiny, "--trainer.default_root_dir=second"], oracle_selection=True
+    )
+    assert plain.oracle_target_test_acc is None
+    assert both.protocol == plain.protocol == "im_target_val"
+    assert both.select_score == plain.select_score
+    assert both.target_test_acc == plain.target_test_acc
+    assert 0.0 <= both.oracle_target_test_acc <= 1.0
+    assert 0 <= both.oracle_best_epoch <= 2

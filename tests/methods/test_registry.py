@@ -1,0 +1,27 @@
+"""Every method is reachable as ``transferlab.methods.<ShortName>``, whatever its folder."""
+
+import importlib
+import inspect
+import pkgutil
+
+import lightning as L
+
+import transferlab.methods as methods
+
+
+def test_every_lightning_module_in_methods_is_exported_by_its_short_name():
+    defined = set()
+    for info in pkgutil.walk_packages(methods.__path__, prefix="transferlab.methods."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, L.LightningModule)
+                and obj.__module__ == module.__name__
+            ):
+                defined.add(name)
+    assert defined, "no LightningModule found under transferlab.methods"
+    missing = sorted(defined - set(methods.__all__))
+    assert not missing, f"add to transferlab.methods.__all__: {missing}"
+    for name in methods.__all__:
+        assert getattr(methods, name).__name__ == name

@@ -1,0 +1,41 @@
+import pytest
+
+from tests.conftest import build_cli, config
+from transferlab.commands.compare import run_config
+
+FAST = ("-c", config("trainer/fast_dev_run.yaml"))
+
+
+def test_fast_dev_run():
+    cli = build_cli(config("source_only/mnist_to_mnistm.yaml"), *FAST)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert cli.trainer.state.finished
+
+
+@pytest.mark.slow
+def test_learns_the_source_and_the_oracle_learns_the_target():
+    """Three epochs on digits -> MNIST: far above the 10% of chance on both."""
+    short = [
+        "--trainer.max_epochs=3",
+        "--trainer.logger=false",
+        "--trainer.callbacks=[]",
+        "--data.init_args.source=digits",
+        "--data.init_args.target=mnist",
+    ]
+    plain = run_config(config("source_only/mnist_to_mnistm.yaml"), overrides=short)
+    oracle = run_config(config("source_only/mnist_to_mnistm_oracle.yaml"), overrides=short)
+    assert plain.protocol == "source_val_acc" and oracle.protocol == "oracle_target_val_acc"
+    assert plain.source_test_acc > 0.9
+    assert oracle.target_test_acc > 0.9
+    assert oracle.target_test_acc > plain.target_test_acc
+
+
+def test_compile_backbone_compiles_in_place_and_keeps_checkpoint_keys():
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"), "--model.init_args.compile_backbone=true"
+    )
+    keys = list(cli.model.state_dict())
+    cli.model.trainer = cli.trainer
+    cli.model.setup("fit")
+    assert cli.model.backbone._compiled_call_impl is not None  # what nn.Module.compile sets
+    assert list(cli.model.state_dict()) == keys  # no "_orig_mod." prefix in checkpoints
