@@ -99,6 +99,7 @@ def test_shift_report_cli_tells_label_shift_from_no_shift(tmp_path, capsys):
     assert not verdicts["none"]["label_shift_suspected"]
     assert not verdicts["none"]["inputs_differ"]
     assert verdicts["label"]["estimated_target_priors"][0] > 0.2
+    assert verdicts["label"]["bbse_reliable"]
     assert "concept shift" in capsys.readouterr().out
 
 
@@ -112,3 +113,26 @@ def test_bbse_callback_estimates_the_target_priors_and_logs_the_corrected_accura
     callback = next(c for c in cli.trainer.callbacks if isinstance(c, LabelShiftCorrection))
     assert abs(callback.estimated_priors[0] - 0.55) < 0.1  # the skew it was given
     assert 0.0 <= metrics[1]["test/target_acc_bbse"] <= 1.0
+
+
+def test_shift_report_does_not_claim_label_shift_when_the_classes_themselves_change(tmp_path):
+    """MNIST -> MNIST-M: the same digits (uniform priors on both sides) drawn differently.
+    BBSE's assumption (p(x|y) unchanged) is broken, so no label shift may be claimed."""
+    import json
+
+    from transferlab.commands.shift_report import main
+
+    out = tmp_path / "covariate.json"
+    main(
+        [
+            "--data=transferlab.data.DigitDomains",
+            "--data.source=mnist",
+            "--data.target=mnistm",
+            "--samples=600",
+            "--json",
+            str(out),
+        ]
+    )
+    report = json.loads(out.read_text())
+    assert report["inputs_differ"] and report["class_conditionals_differ"]
+    assert not report["label_shift_suspected"] and not report["bbse_reliable"]

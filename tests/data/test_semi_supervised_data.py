@@ -6,8 +6,8 @@ import torch
 
 from tests.data.test_image_folders import make_domains
 from transferlab.data import SemiSupervisedDigits, SemiSupervisedImageFolder
+from transferlab.data.datasets import dataset_labels
 from transferlab.data.label_noise import noisy_labels
-from transferlab.data.semi_supervised import dataset_labels
 
 
 def first_batch(data):

@@ -16,8 +16,9 @@ class FeatureTSNE(L.Callback):
 
     Uses the source validation split and the target test split, at most
     ``samples_per_domain`` images each. Target labels only colour the picture; they do not
-    reach training or checkpoint selection. A metric-learning method is pictured by its
-    embedding (``embed``): seen classes vs held-out classes.
+    reach training or checkpoint selection (an unlabeled target is one colour). A
+    metric-learning method is pictured by its embedding (``embed``): seen classes vs
+    held-out classes.
 
     Args:
         samples_per_domain: images embedded per domain (t-SNE is quadratic in this).
@@ -39,7 +40,10 @@ class FeatureTSNE(L.Callback):
     def _features(self, pl_module, loader) -> tuple[torch.Tensor, torch.Tensor]:
         features, labels, seen = [], [], 0
         represent = getattr(pl_module, "embed", pl_module.features)
-        for images, batch_labels in loader:
+        for batch in loader:  # an unlabeled target folder yields images only
+            images, batch_labels = batch if isinstance(batch, list | tuple) else (batch, None)
+            if batch_labels is None:
+                batch_labels = torch.full((len(images),), -1)
             features.append(represent(images.to(pl_module.device)).float().cpu())
             labels.append(batch_labels)
             seen += len(images)

@@ -2,12 +2,18 @@
 
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml -c configs/trainer/gpu.yaml
-transferlab test -c configs/dann/mnist_to_mnistm.yaml --ckpt_path runs/.../best.ckpt
+transferlab test -c runs/DANN_mnist_to_mnistm/version_0/config.yaml --ckpt_path runs/.../best.ckpt
+transferlab predict --ckpt runs/.../best.ckpt --images photos/ --output predictions.csv
+
+Every run gets its own folder, ``<default_root_dir>/<run_name>/version_<n>/``, holding its
+resolved ``config.yaml``, ``checkpoints/``, the CSV and W&B logs and the plots; ``fit`` ends
+by printing where the best checkpoint is, what it scored and the commands to use next.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -21,12 +27,39 @@ RUNS_DIR = "runs"
 
 
 def use_wandb_offline_without_key() -> None:
-    """Run W&B offline unless the user is logged in: never prompt, never block on a network."""
+    """Run W&B offline unless the user is logged in: never prompt, never block on a network.
+
+    ``WANDB_MODE`` set but empty counts as unset (W&B itself rejects the empty string).
+    """
+    if not os.environ.get("WANDB_MODE"):
+        os.environ.pop("WANDB_MODE", None)
     netrc = Path.home() / ".netrc"
     logged_in = netrc.is_file() and "api.wandb.ai" in netrc.read_text(errors="ignore")
     if not os.environ.get("WANDB_API_KEY") and not logged_in:
         os.environ.setdefault("WANDB_MODE", "offline")
     os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def default_run_name(config) -> str:
+    """``<Method>_<source>_to_<target>``, or the method alone for other data."""
+    method = str(config.model.class_path).rsplit(".", 1)[-1]
+    data = config.data.init_args if "init_args" in config.data else {}
+    source, target = data.get("source"), data.get("target")
+    return f"{method}_{source}_to_{target}" if source and target else method
+
+
+def claim_run_dir(root: Path, name: str) -> Path:
+    """The next free ``root/name/version_<n>``, created at once so no other run takes it."""
+    parent = root / name
+    parent.mkdir(parents=True, exist_ok=True)
+    taken = [int(p.name[8:]) for p in parent.glob("version_*") if p.name[8:].isdigit()]
+    version = max(taken, default=-1) + 1
+    while True:
+        try:
+            (parent / f"version_{version}").mkdir()
+            return parent / f"version_{version}"
+        except FileExistsError:
+            version += 1
 
 
 # As class_path dicts, not instances: every parse builds fresh loggers, so two runs in one
@@ -72,6 +105,13 @@ class TransferLabCLI(LightningCLI):
         super().__init__(*args, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument(
+            "--run_name",
+            type=str | None,
+            default=None,
+            help="folder of this run under trainer.default_root_dir "
+            "(default: <Method>_<source>_to_<target>)",
+        )
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults(
             {
@@ -94,7 +134,28 @@ class TransferLabCLI(LightningCLI):
             parser.set_defaults(weights_only=True)
         return parser
 
+    def before_instantiate_classes(self) -> None:
+        """Give the run its own folder and point the loggers into it."""
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        root = Path(config.trainer.default_root_dir or RUNS_DIR)
+        self.run_dir = claim_run_dir(root, config.get("run_name") or default_run_name(config))
+        loggers = config.trainer.logger
+        for logger in loggers if isinstance(loggers, list) else []:
+            kind = str(logger.class_path).rsplit(".", 1)[-1]
+            if kind == "WandbLogger":
+                logger.init_args.save_dir = str(self.run_dir)
+                logger.init_args.name = logger.init_args.get("name") or "/".join(
+                    self.run_dir.parts[-2:]
+                )
+            elif kind == "CSVLogger":
+                logger.init_args.save_dir = str(self.run_dir)
+                logger.init_args.name, logger.init_args.version = "", ""
+
     def _instantiate_trainer(self, config: dict, callbacks: list[Callback]):
+        config = {**config, "default_root_dir": str(self.run_dir)}
+        for callback in callbacks:
+            if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
+                callback.dirpath = str(self.run_dir / "checkpoints")
         if config.get("enable_checkpointing") is False:  # the checkpoint section steps aside
             callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
         wants_bar = config.get("enable_progress_bar") is not False
@@ -105,8 +166,34 @@ class TransferLabCLI(LightningCLI):
             callbacks = [*callbacks, RichProgressBar()]
         return super()._instantiate_trainer(config, callbacks)
 
+    def after_fit(self) -> None:
+        """Say where the run's outputs are and what to run next."""
+        checkpoint = self.trainer.checkpoint_callback
+        lines = [f"run folder: {self.run_dir}"]
+        if checkpoint is not None and checkpoint.best_model_path:
+            best = checkpoint.best_model_path
+            lines += [
+                f"best checkpoint: {best}",
+                f"selected by {checkpoint.monitor} = {float(checkpoint.best_model_score):.4f} "
+                f"(protocol: {getattr(self.model, 'selection_protocol', 'n/a')})",
+                "next:",
+                f"  transferlab test -c {self.run_dir / 'config.yaml'} --ckpt_path {best}",
+                f"  transferlab predict --ckpt {best} --images <folder or glob> "
+                "--output predictions.csv",
+            ]
+        if self.trainer.is_global_zero:
+            print("\n".join(lines))
+
 
 def main() -> None:
+    """``transferlab predict --images ...`` predicts on any image files; everything else is
+    LightningCLI (``fit``, ``validate``, ``test``, ``predict`` on the configured data)."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["predict"] and any(a.split("=")[0] == "--images" for a in argv):
+        from transferlab.commands.predict import main as predict_images
+
+        predict_images(argv[1:])
+        return
     TransferLabCLI()
 
 

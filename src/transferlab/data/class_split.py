@@ -11,9 +11,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Sampler, Subset
 
-from transferlab.data.datasets import split_indices
+from transferlab.data.datasets import dataset_labels, split_indices
 from transferlab.data.digit_domains import DigitDomains, OfflineDigitDomain
-from transferlab.data.semi_supervised import dataset_labels
 
 
 class ClassBalancedBatches(Sampler[list[int]]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset, Sampler, Subset
 
 
 class TensorImages(Dataset):
@@ -144,3 +144,31 @@ def split_indices(length: int, fractions: Sequence[float], seed: int) -> list[li
         start = stop
     parts.append(order[start:])
     return parts
+
+
+def dataset_labels(dataset: Dataset) -> torch.Tensor:
+    """All labels of a dataset, without loading images where the dataset keeps them."""
+    if isinstance(dataset, Subset):
+        return dataset_labels(dataset.dataset)[torch.as_tensor(dataset.indices)]
+    if hasattr(dataset, "labels"):
+        return torch.as_tensor(dataset.labels)
+    return torch.as_tensor([dataset[i][1] for i in range(len(dataset))])
+
+
+def per_class_subset(
+    labels: torch.Tensor, per_class: int, seed: int
+) -> tuple[list[int], list[int]]:
+    """Positions of ``per_class`` random examples of every class, and of the rest."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for cls in labels.unique().tolist():
+        members = (labels == cls).nonzero().flatten()
+        if len(members) < per_class:
+            raise ValueError(
+                f"class {cls} has only {len(members)} training examples, fewer than "
+                f"labels_per_class={per_class}"
+            )
+        chosen += members[torch.randperm(len(members), generator=generator)[:per_class]].tolist()
+    chosen_set = set(chosen)
+    rest = [i for i in range(len(labels)) if i not in chosen_set]
+    return sorted(chosen), rest

@@ -14,19 +14,40 @@ selection score); test batches are
 labeled on both sides and are never used for training or selection. Each domain is split
 once, with a seed, into disjoint train / val / test parts; the target test part is never
 trained on.
+
+Two things users of their own data need: a target domain *without labels* (a flat folder
+of images; :meth:`DomainDataModule.target_has_labels` is then false, target batches are
+images everywhere and ``test`` reports label-free scores instead of target accuracy), and
+*a few target labels* (``target_labels_per_class``: k labeled images per class drawn from
+the target training split, served as a third training stream ``"target_labeled"`` and
+removed from the unlabeled stream; never from the validation or test split).
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 
 import lightning as L
+import torch
 from lightning.pytorch.utilities import CombinedLoader
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from transferlab.data.datasets import EpochSeededSampler, Unlabeled, split_indices
+from transferlab.data.datasets import (
+    EpochSeededSampler,
+    Unlabeled,
+    dataset_labels,
+    per_class_subset,
+    split_indices,
+)
 
 SPLITS = ("train", "val", "test")
+
+
+def default_num_workers() -> int:
+    """One loader process per CPU this process may use, keeping one for training (max 8)."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return max(0, min(8, available - 1))
 
 
 class DomainDataModule(L.LightningDataModule, ABC):
@@ -36,7 +57,9 @@ class DomainDataModule(L.LightningDataModule, ABC):
         source: name of the labeled source domain.
         target: name of the target domain (unlabeled during training).
         batch_size: images per domain per step (a DA step sees twice this many).
-        num_workers: DataLoader worker processes.
+        num_workers: DataLoader worker processes; ``None`` picks one per available CPU
+            but one (what decoding image files needs). In-memory domains default to 0:
+            their items cost less than passing them between processes.
         val_fraction: share of each domain held out for validation.
         test_fraction: share of each domain held out for the final test.
         split_seed: seed of the train/val/test split and of the training order.
@@ -52,19 +75,22 @@ class DomainDataModule(L.LightningDataModule, ABC):
         source: str,
         target: str,
         batch_size: int = 64,
-        num_workers: int = 0,
+        num_workers: int | None = 0,
         val_fraction: float = 0.1,
         test_fraction: float = 0.2,
         split_seed: int = 0,
         oracle: bool = False,
         target_val_labels: bool = False,
+        target_labels_per_class: int = 0,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
-        self.batch_size, self.num_workers = batch_size, num_workers
+        self.batch_size = batch_size
+        self.num_workers = default_num_workers() if num_workers is None else num_workers
         self.fractions = (val_fraction, test_fraction)
         self.split_seed, self.oracle = split_seed, oracle
         self.target_val_labels = target_val_labels
+        self.target_labels_per_class = target_labels_per_class
         self.splits: dict[str, dict[str, Dataset]] = {}
 
     # -- what a subclass provides ---------------------------------------------------------
@@ -85,10 +111,36 @@ class DomainDataModule(L.LightningDataModule, ABC):
     def num_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def target_has_labels(self) -> bool:
+        """False for a target domain that is a flat folder of unlabeled images."""
+        return True
+
+    def check_target_label_options(self) -> None:
+        """Options that need target labels are refused up front on an unlabeled target."""
+        if self.target_has_labels:
+            return
+        wanted = [
+            name
+            for name, value in (
+                ("oracle", self.oracle),
+                ("target_val_labels", self.target_val_labels),
+                ("target_labels_per_class", self.target_labels_per_class),
+            )
+            if value
+        ]
+        if wanted:
+            raise ValueError(
+                f"target domain {self.target!r} has no labels (a flat folder of images), "
+                f"so {wanted} cannot be used; label a few images per class in class "
+                "sub-folders to use them"
+            )
+
     # -- splitting ------------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
+        self.check_target_label_options()
         for role, name in (("source", self.source), ("target", self.target)):
             train_copy, eval_copy = self.load_domain(name, True), self.load_domain(name, False)
             val_fraction, test_fraction = self.fractions
@@ -102,6 +154,20 @@ class DomainDataModule(L.LightningDataModule, ABC):
                 "val": Subset(eval_copy, val_idx),
                 "test": Subset(eval_copy, test_idx),
             }
+        if self.target_labels_per_class:
+            self._split_off_labeled_target()
+
+    def _split_off_labeled_target(self) -> None:
+        """Move k labeled images per class from the unlabeled target stream to their own."""
+        train = self.splits["target"]["train"]
+        try:
+            chosen, rest = per_class_subset(
+                dataset_labels(train), self.target_labels_per_class, self.split_seed + 2
+            )
+        except ValueError as error:
+            raise ValueError(f"target_labels_per_class: {error}") from error
+        self.splits["target"]["labeled"] = Subset(train, chosen)
+        self.splits["target"]["train"] = Subset(train, rest)
 
     # -- loaders --------------------------------------------------------------------------
     def _loader(self, dataset: Dataset, train: bool, seed_offset: int = 0) -> DataLoader:
@@ -113,6 +179,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
             drop_last=train,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
         )
 
     def eval_dataloader(self, role: str, split: str, labeled: bool = True) -> DataLoader:
@@ -137,27 +204,40 @@ class DomainDataModule(L.LightningDataModule, ABC):
 
     def train_dataloader(self) -> CombinedLoader:
         target = self.splits["target"]["train"]
-        return CombinedLoader(
-            {
-                "source": self._loader(self.splits["source"]["train"], train=True),
-                "target": self._loader(target if self.oracle else Unlabeled(target), True, 1),
-            },
-            mode="max_size_cycle",
+        streams = {
+            "source": self._loader(self.splits["source"]["train"], train=True),
+            "target": self._loader(target if self.oracle else Unlabeled(target), True, 1),
+        }
+        if "labeled" in self.splits["target"]:
+            streams["target_labeled"] = self._labeled_target_loader()
+        return CombinedLoader(streams, mode="max_size_cycle")
+
+    def _labeled_target_loader(self) -> DataLoader:
+        """The k-per-class labeled target images, reshuffled on every pass (they are few,
+        so the stream is cycled many times within an epoch)."""
+        labeled = self.splits["target"]["labeled"]
+        sampler = EpochSeededSampler(len(labeled), self.split_seed + 2, reshuffle_each_pass=True)
+        return DataLoader(
+            labeled,
+            batch_size=min(self.batch_size, len(labeled)),
+            sampler=sampler,
+            drop_last=True,
+            num_workers=0,
         )
 
     def val_dataloader(self) -> list[DataLoader]:
         target = self.splits["target"]["val"]
+        labeled = self.target_has_labels and (self.oracle or self.target_val_labels)
         return [
             self._loader(self.splits["source"]["val"], train=False),
-            self._loader(
-                target if self.oracle or self.target_val_labels else Unlabeled(target),
-                train=False,
-            ),
+            self._loader(target if labeled else Unlabeled(target), train=False),
         ]
 
     def test_dataloader(self) -> list[DataLoader]:
+        target = self.splits["target"]["test"]
         return [
-            self._loader(self.splits[role]["test"], train=False) for role in ("source", "target")
+            self._loader(self.splits["source"]["test"], train=False),
+            self._loader(target if self.target_has_labels else Unlabeled(target), train=False),
         ]
 
     def predict_dataloader(self) -> DataLoader:

@@ -19,38 +19,17 @@ from lightning.pytorch.utilities import CombinedLoader
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from transferlab.data.augment import ViewKind, ViewMaker
-from transferlab.data.datasets import EpochSeededSampler, Indexed, Relabeled, split_indices
+from transferlab.data.datasets import (
+    EpochSeededSampler,
+    Indexed,
+    Relabeled,
+    dataset_labels,
+    per_class_subset,
+    split_indices,
+)
 from transferlab.data.digit_domains import DigitDomains, OfflineDigitDomain
 from transferlab.data.image_folders import ImageFolderDomains
 from transferlab.data.label_noise import NoiseKind, noisy_labels
-
-
-def dataset_labels(dataset: Dataset) -> torch.Tensor:
-    """All labels of a dataset, without loading images where the dataset keeps them."""
-    if isinstance(dataset, Subset):
-        return dataset_labels(dataset.dataset)[torch.as_tensor(dataset.indices)]
-    if hasattr(dataset, "labels"):
-        return torch.as_tensor(dataset.labels)
-    return torch.as_tensor([dataset[i][1] for i in range(len(dataset))])
-
-
-def per_class_subset(
-    labels: torch.Tensor, per_class: int, seed: int
-) -> tuple[list[int], list[int]]:
-    """Positions of ``per_class`` random examples of every class, and of the rest."""
-    generator = torch.Generator().manual_seed(seed)
-    chosen = []
-    for cls in labels.unique().tolist():
-        members = (labels == cls).nonzero().flatten()
-        if len(members) < per_class:
-            raise ValueError(
-                f"class {cls} has only {len(members)} training examples, fewer than "
-                f"labels_per_class={per_class}"
-            )
-        chosen += members[torch.randperm(len(members), generator=generator)[:per_class]].tolist()
-    chosen_set = set(chosen)
-    rest = [i for i in range(len(labels)) if i not in chosen_set]
-    return sorted(chosen), rest
 
 
 class SemiSupervisedSplits:

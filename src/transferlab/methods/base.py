@@ -8,12 +8,13 @@ in a table is measured the same way and says which protocol selected its checkpo
 from __future__ import annotations
 
 import copy
-from typing import Literal
+from typing import ClassVar, Literal
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
@@ -46,6 +47,10 @@ def frozen_copy(*modules: nn.Module) -> nn.Module:
 class TransferModule(L.LightningModule):
     """Base LightningModule: ``self.backbone`` (timm, classifier-free) + ``self.head``.
 
+    Methods that add :meth:`labeled_target_loss` to their objective set
+    ``trains_on_labeled_target``; a run with ``data.target_labels_per_class`` and a method
+    that would ignore those labels is refused before training.
+
     The backbone is a named attribute so that Lightning's ``BackboneFinetuning`` can
     freeze and unfreeze it; ``head`` is everything a method trains from scratch.
 
@@ -71,6 +76,8 @@ class TransferModule(L.LightningModule):
             pays off on a GPU with a large backbone; on a CPU the compile time dominates.
     """
 
+    trains_on_labeled_target: ClassVar[bool] = False
+
     def __init__(
         self,
         backbone: str = "digit_cnn",
@@ -92,6 +99,9 @@ class TransferModule(L.LightningModule):
         self.head = nn.Linear(self.backbone.num_features, num_classes)
         self.selection_protocol = ORACLE_PROTOCOL if oracle else PROTOCOLS[validator]
         self._validation_outputs: dict[str, dict[str, list[torch.Tensor]]] = {}
+        self._unlabeled_test_logits: list[torch.Tensor] = []
+        self.class_names: list[str] | None = None
+        self.input_spec: dict | None = None  # image size and normalisation, for predict
         self.accuracy = nn.ModuleDict(
             {
                 f"{stage}_{domain}": MulticlassAccuracy(num_classes, average="micro")
@@ -120,6 +130,24 @@ class TransferModule(L.LightningModule):
         """The labeled half of a training batch: source, or target under the oracle."""
         return batch["target"] if self.hparams.oracle else batch["source"]
 
+    def labeled_target_loss(
+        self, batch: dict, logits: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """Cross-entropy on the few labeled target images (``data.target_labels_per_class``)
+        of semi-supervised domain adaptation; ``None`` when the batch has none. ``logits``
+        lets a method that already ran them through its network pass them in."""
+        if "target_labeled" not in batch:
+            return None
+        images, labels = batch["target_labeled"]
+        loss = F.cross_entropy(self(images) if logits is None else logits, labels)
+        self.log("train/labeled_target_loss", loss)
+        return loss
+
+    def with_labeled_target(self, loss: torch.Tensor, batch: dict) -> torch.Tensor:
+        """``loss`` plus the labeled-target term when the batch carries one."""
+        extra = self.labeled_target_loss(batch)
+        return loss if extra is None else loss + extra
+
     @staticmethod
     def target_images(batch: dict) -> torch.Tensor:
         """Target images of a training batch, whether or not labels came with them (for
@@ -143,6 +171,20 @@ class TransferModule(L.LightningModule):
                 f"data.oracle={datamodule.oracle} but model.oracle={self.hparams.oracle}: "
                 "the selection protocol must be the same on both sides"
             )
+        if getattr(datamodule, "target_labels_per_class", 0) and not self.trains_on_labeled_target:
+            raise ValueError(
+                f"data.target_labels_per_class={datamodule.target_labels_per_class} but "
+                f"{type(self).__name__} does not train on labeled target images; use a "
+                "domain-adaptation method or SourceOnly / FineTuning"
+            )
+        if getattr(datamodule, "classes", None) is not None:
+            self.class_names = list(datamodule.classes)
+        if all(hasattr(datamodule, key) for key in ("image_size", "mean", "std")):
+            self.input_spec = {
+                "image_size": int(datamodule.image_size),
+                "mean": [float(v) for v in datamodule.mean],
+                "std": [float(v) for v in datamodule.std],
+            }
         if self.hparams.get("compile_backbone") and stage == "fit":
             self.backbone.compile()
 
@@ -151,11 +193,20 @@ class TransferModule(L.LightningModule):
         return EVAL_DOMAINS[stage]
 
     def _evaluate(self, stage: str, batch, dataloader_idx: int) -> torch.Tensor:
-        """Update the accuracy of the batch's domain; return the features for subclasses."""
-        images, labels = batch
+        """Update the accuracy of the batch's domain; return the features for subclasses.
+
+        An unlabeled batch (a target folder without labels) has no accuracy to update;
+        its logits are kept for the label-free scores of :meth:`on_test_epoch_end`.
+        """
+        labeled = isinstance(batch, list | tuple)
+        images = batch[0] if labeled else batch
         domain = self._eval_domains(stage)[dataloader_idx]
         features = self.features(images)
-        self.accuracy[f"{stage}_{domain}"].update(self.classify(features), labels)
+        logits = self.classify(features)
+        if labeled:
+            self.accuracy[f"{stage}_{domain}"].update(logits, batch[1])
+        elif stage == "test":
+            self._unlabeled_test_logits.append(logits.detach())
         return features
 
     def _log_accuracies(self, stage: str) -> dict[str, torch.Tensor]:
@@ -223,8 +274,26 @@ class TransferModule(L.LightningModule):
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._evaluate("test", batch, dataloader_idx)
 
+    def on_test_epoch_start(self) -> None:
+        self._unlabeled_test_logits = []
+
     def on_test_epoch_end(self) -> None:
         self._log_accuracies("test")
+        if self._unlabeled_test_logits:
+            self._log_label_free_target_scores()
+
+    def _log_label_free_target_scores(self) -> None:
+        """What can be said of an unlabeled target: how confident and how clustered the
+        predictions are (IM, SND; higher is better), never its accuracy."""
+        probabilities = torch.cat(self._unlabeled_test_logits).float().softmax(dim=1)
+        self.log("test/target_im", information_maximization(probabilities))
+        self.log("test/target_snd", soft_neighborhood_density(probabilities[:4096]))
+        self.log("test/target_images", float(len(probabilities)))
+        rank_zero_info(
+            f"the target test split has no labels: its accuracy cannot be measured; "
+            f"label-free scores of {len(probabilities)} target images are logged as "
+            "test/target_im and test/target_snd"
+        )
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
         return self(batch).softmax(dim=-1)
@@ -277,6 +346,8 @@ class TransferModule(L.LightningModule):
         checkpoint["transferlab"] = {
             "method": type(self).__name__,
             "torch_rng_state": torch.get_rng_state(),
+            "class_names": self.class_names,
+            "input": self.input_spec,
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -291,3 +362,5 @@ class TransferModule(L.LightningModule):
                 f"{type(self).__name__}; use the config of that method, or start a new run"
             )
         torch.set_rng_state(info["torch_rng_state"])
+        self.class_names = info.get("class_names")
+        self.input_spec = info.get("input")

@@ -20,11 +20,17 @@ from transferlab.schedules import dann_lambda
 class AdaptationModule(TransferModule):
     """Base for one-term adaptation methods.
 
+    With a few labeled target images (``data.target_labels_per_class``) they join the
+    joint forward pass and get their own cross-entropy term; the adaptation term still
+    sees only the source and the unlabeled target.
+
     Args:
         adaptation_weight: weight of the adaptation term in the total loss.
         gamma: steepness of the ramp ``2/(1+exp(-gamma p)) - 1`` that methods use to fade
             their term in (DANN's schedule); see :attr:`adaptation_coeff`.
     """
+
+    trains_on_labeled_target = True
 
     def __init__(self, adaptation_weight: float = 1.0, gamma: float = 10.0, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -47,12 +53,16 @@ class AdaptationModule(TransferModule):
 
     def training_step(self, batch: dict, batch_idx: int):
         (source, labels), target = batch["source"], self.target_images(batch)
-        features = self.features(torch.cat([source, target]))
+        labeled_target = batch.get("target_labeled", (source[:0], labels[:0]))[0]
+        features = self.features(torch.cat([source, labeled_target, target]))
         logits = self.head(features)
-        n = len(source)
+        n, m = len(source), len(source) + len(labeled_target)
         class_loss = F.cross_entropy(logits[:n], labels)
-        term, logs = self.adaptation_loss(features[:n], features[n:], logits[:n], logits[n:])
+        term, logs = self.adaptation_loss(features[:n], features[m:], logits[:n], logits[m:])
         loss = class_loss + self.hparams.adaptation_weight * term
+        target_term = self.labeled_target_loss(batch, logits[n:m])
+        if target_term is not None:
+            loss = loss + target_term
         self.log_dict(
             {
                 "train/loss": loss,

@@ -26,6 +26,8 @@ class GradualSelfTraining(TransferModule):
             pure gradual self-training, as in the paper).
     """
 
+    trains_on_labeled_target = True
+
     def __init__(
         self,
         source_epochs: int = 5,
@@ -60,7 +62,7 @@ class GradualSelfTraining(TransferModule):
         source, labels = batch["source"]
         stage = self.stage(self.current_epoch)
         if stage == 0 or not self._teacher:
-            loss = F.cross_entropy(self(source), labels)
+            loss = self.with_labeled_target(F.cross_entropy(self(source), labels), batch)
             self.log_dict({"train/loss": loss, "train/stage": float(stage)})
             return loss
         images = self._domain_images(batch, stage)
@@ -73,6 +75,7 @@ class GradualSelfTraining(TransferModule):
         loss = self_loss
         if self.hparams.source_weight:
             loss = loss + self.hparams.source_weight * F.cross_entropy(self(source), labels)
+        loss = self.with_labeled_target(loss, batch)
         self.log_dict(
             {
                 "train/loss": loss,

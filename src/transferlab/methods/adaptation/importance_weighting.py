@@ -29,6 +29,8 @@ class ImportanceWeighting(TransferModule):
         gamma: steepness of the fade-in ramp.
     """
 
+    trains_on_labeled_target = True
+
     def __init__(
         self,
         estimator: Literal["domain_classifier", "kmm"] = "domain_classifier",
@@ -65,7 +67,7 @@ class ImportanceWeighting(TransferModule):
         weights, domain_loss = self.source_weights(features[:n], features[n:])
         per_example = F.cross_entropy(self.head(features[:n]), labels, reduction="none")
         class_loss = (weights * per_example).mean()
-        loss = class_loss + domain_loss
+        loss = self.with_labeled_target(class_loss + domain_loss, batch)
         self.log_dict(
             {
                 "train/loss": loss,

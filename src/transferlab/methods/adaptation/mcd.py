@@ -24,6 +24,8 @@ class MCD(TransferModule):
         generator_steps: repetitions of step C (``num_k`` in the paper, 4 for digits).
     """
 
+    trains_on_labeled_target = True
+
     def __init__(self, generator_steps: int = 4, **kwargs) -> None:
         super().__init__(**kwargs)
         self.automatic_optimization = False
@@ -60,6 +62,11 @@ class MCD(TransferModule):
 
         # A: everything learns the source
         source_loss = self._source_loss(self.features(source), labels)
+        if "target_labeled" in batch:
+            target_images, target_labels = batch["target_labeled"]
+            source_loss = source_loss + self._source_loss(
+                self.features(target_images), target_labels
+            )
         self._step([backbone_opt, heads_opt], source_loss)
 
         # B: classifiers keep the source, maximise disagreement on the target

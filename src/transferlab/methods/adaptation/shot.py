@@ -54,6 +54,8 @@ class SHOT(TransferModule):
         diversity_weight: weight of the diversity half of information maximisation.
     """
 
+    trains_on_labeled_target = True
+
     def __init__(
         self,
         source_checkpoint: str | None = None,
@@ -112,6 +114,7 @@ class SHOT(TransferModule):
         pseudo_loss = F.cross_entropy(logits, pseudo)
         loss = confidence - self.hparams.diversity_weight * diversity
         loss = loss + self.hparams.pseudo_label_weight * pseudo_loss
+        loss = self.with_labeled_target(loss, batch)
         self.log_dict(
             {
                 "train/loss": loss,

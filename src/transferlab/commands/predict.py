@@ -1,0 +1,152 @@
+"""``transferlab predict --ckpt CKPT --images DIR_OR_GLOB --output predictions.csv``.
+
+Points a trained checkpoint of any classifying method at image files and writes, per
+readable file, the predicted class name, its probability and the top-k alternatives. The
+class names and the input size come from the checkpoint itself, so no config is needed.
+Unreadable files are listed and left out before any prediction starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import shutil
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
+from transferlab import methods
+from transferlab.data.datasets import Unlabeled
+from transferlab.data.domains import default_num_workers
+from transferlab.data.image_folders import (
+    UNLABELED,
+    FolderImages,
+    find_unreadable,
+    folder_transform,
+    image_files,
+    unreadable_message,
+)
+
+
+def read_transferlab_checkpoint(path: str | Path) -> dict:
+    """The checkpoint dict, loaded with ``weights_only=True``; clear errors for a missing
+    file or one that transferlab did not write."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or "transferlab" not in checkpoint:
+        raise ValueError(f"{path} is not a transferlab checkpoint (no 'transferlab' entry)")
+    return checkpoint
+
+
+def load_method(path: str | Path) -> tuple[methods.TransferModule, dict]:
+    """Rebuild the method a checkpoint was written by, with its trained weights.
+
+    The backbone is built without its pretrained weights (the checkpoint replaces them), so
+    this works offline whatever the run started from.
+    """
+    checkpoint = read_transferlab_checkpoint(path)
+    info = checkpoint["transferlab"]
+    method = getattr(methods, info["method"], None)
+    if method is None:
+        raise ValueError(f"{path} was written by unknown method {info['method']!r}")
+    model = method.load_from_checkpoint(
+        path, map_location="cpu", weights_only=True, pretrained=False, weights=None
+    )
+    return model.eval(), info
+
+
+def resolve_images(pattern: str) -> list[Path]:
+    """A folder (searched recursively), a single file, or a glob pattern."""
+    path = Path(pattern)
+    if path.is_dir():
+        files = image_files(path)
+    elif path.is_file():
+        files = [path]
+    else:
+        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not files:
+        raise FileNotFoundError(f"no image files found at {pattern!r}")
+    return files
+
+
+def predict_files(
+    model: methods.TransferModule,
+    info: dict,
+    files: list[Path],
+    batch_size: int = 64,
+    num_workers: int | None = None,
+) -> torch.Tensor:
+    """Class probabilities for each file, batched, with loader workers."""
+    preprocessing = info.get("input") or {}
+    if "image_size" not in preprocessing:
+        raise ValueError(
+            "this checkpoint does not record its input size; retrain it with this version"
+        )
+    transform = folder_transform(
+        preprocessing["image_size"], preprocessing["mean"], preprocessing["std"], augment=False
+    )
+    dataset = Unlabeled(FolderImages(files, [UNLABELED] * len(files), transform))
+    workers = default_num_workers() if num_workers is None else num_workers
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers)
+    trainer = L.Trainer(accelerator="auto", devices=1, logger=False, enable_progress_bar=False)
+    return torch.cat(trainer.predict(model, dataloaders=loader))
+
+
+def write_predictions(
+    output: Path, files: list[Path], probabilities: torch.Tensor, names: list[str], top_k: int
+) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    k = min(top_k, probabilities.shape[1])
+    top_probabilities, top_classes = probabilities.topk(k, dim=1)
+    with output.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "predicted_class", "probability", "top_k"])
+        for path, values, classes in zip(files, top_probabilities, top_classes, strict=True):
+            alternatives = ";".join(
+                f"{names[c]}:{p:.4f}"
+                for c, p in zip(classes.tolist(), values.tolist(), strict=True)
+            )
+            writer.writerow([str(path), names[classes[0]], f"{values[0]:.4f}", alternatives])
+
+
+def sort_into(folder: Path, files: list[Path], predicted: list[str]) -> None:
+    """Copy every file into ``folder/<predicted class>/`` (copies: the originals stay)."""
+    for path, name in zip(files, predicted, strict=True):
+        destination = folder / name
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination / path.name)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(prog="transferlab predict", description=__doc__)
+    parser.add_argument("--ckpt", required=True, help="a checkpoint written by transferlab fit")
+    parser.add_argument("--images", required=True, help="folder, image file or glob pattern")
+    parser.add_argument("--output", default="predictions.csv", help="CSV file to write")
+    parser.add_argument("--top_k", type=int, default=3)
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--num_workers", type=int, default=None)
+    parser.add_argument("--sort_into", default=None, help="copy files into <dir>/<class>/")
+    args = parser.parse_args(argv)
+
+    model, info = load_method(args.ckpt)
+    names = info.get("class_names") or [str(i) for i in range(model.num_classes)]
+    files = resolve_images(args.images)
+    bad = find_unreadable(files)
+    if bad:
+        print(f"left out: {unreadable_message(bad)}")
+        files = [f for f in files if f not in bad]
+    if not files:
+        raise ValueError(f"none of the images at {args.images!r} can be read")
+    probabilities = predict_files(model, info, files, args.batch_size, args.num_workers)
+    output = Path(args.output)
+    write_predictions(output, files, probabilities, names, args.top_k)
+    if args.sort_into:
+        sort_into(Path(args.sort_into), files, [names[i] for i in probabilities.argmax(1)])
+    print(f"wrote {len(files)} predictions to {output}")
+    return output
