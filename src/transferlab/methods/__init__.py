@@ -18,6 +18,7 @@ from transferlab.methods.adaptation import (
     ImportanceWeighting,
 )
 from transferlab.methods.base import TransferModule
+from transferlab.methods.compression import KnowledgeDistillation
 from transferlab.methods.meta import MAML, EpisodicModule, ProtoNet, SupportSetBaseline
 from transferlab.methods.metric import (
     CenterLossEmbedding,
@@ -52,6 +53,7 @@ __all__ = [
     "GradualSelfTraining",
     "ImportanceWeighting",
     "JAN",
+    "KnowledgeDistillation",
     "LabelPropagation",
     "MAML",
     "MCC",

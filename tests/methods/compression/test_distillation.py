@@ -1,0 +1,124 @@
+"""Knowledge distillation: a frozen teacher in eval mode, out of the optimizer and the
+student's checkpoint; hints by layer name; clear errors for bad teachers."""
+
+import lightning as L
+import pytest
+import torch
+
+from tests.conftest import build_cli, config
+from transferlab.methods import KnowledgeDistillation
+
+SHORT = (
+    "--trainer.max_epochs=1",
+    "--trainer.limit_train_batches=4",
+    "--trainer.limit_val_batches=2",
+)
+
+
+@pytest.fixture(scope="module")
+def teacher_checkpoint(tmp_path_factory):
+    """A briefly trained digit CNN on MNIST: the teacher of these tests."""
+    folder = tmp_path_factory.mktemp("teacher")
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"),
+        *SHORT,
+        "--trainer.callbacks=[]",
+        f"--checkpoint.dirpath={folder}",
+    )
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    return cli.trainer.checkpoint_callback.best_model_path
+
+
+def student(teacher: str, *overrides: str):
+    return build_cli(
+        config("distillation/mnistm_unlabeled_transfer.yaml"),
+        *SHORT,
+        "--trainer.callbacks=[]",
+        f"--model.init_args.teacher={teacher}",
+        *overrides,
+    )
+
+
+def test_teacher_stays_frozen_in_eval_mode_and_out_of_the_checkpoint(teacher_checkpoint):
+    cli = student(teacher_checkpoint, "--model.init_args.transfer_set=both")
+    model = cli.model
+    teacher = model.teacher
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    probe = torch.randn(8, 3, 28, 28)
+    seen = []
+
+    class Watch(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, *args):
+            seen.append(
+                (teacher.training, torch.equal(teacher(probe), teacher(probe)), pl_module.training)
+            )
+
+    cli.trainer.callbacks.append(Watch())
+    cli.trainer.fit(model, datamodule=cli.datamodule)
+    assert seen and all(not t and same and s for t, same, s in seen)
+    for name, tensor in teacher.state_dict().items():
+        assert torch.equal(before[name], tensor), name  # weights and BatchNorm statistics
+    optimizer_params = {id(p) for g in cli.trainer.optimizers[0].param_groups for p in g["params"]}
+    assert not optimizer_params & {id(p) for p in teacher.parameters()}
+    assert not any(p.requires_grad for p in teacher.parameters())
+    saved = torch.load(
+        cli.trainer.checkpoint_callback.best_model_path, map_location="cpu", weights_only=True
+    )
+    assert not any(key.startswith("teacher") for key in saved["state_dict"])
+    assert saved["hyper_parameters"]["teacher"] == teacher_checkpoint
+
+
+def test_hints_regress_student_layers_onto_teacher_layers_and_hooks_go_away(teacher_checkpoint):
+    cli = student(
+        teacher_checkpoint,
+        '--model.init_args.hint_layers={"backbone.block1": "backbone.block1"}',
+    )
+    model = cli.model
+    assert model.hint_regressors["backbone/block1"].in_features == 64
+    cli.trainer.fit(model, datamodule=cli.datamodule)
+    assert "train/hint_loss" in cli.trainer.callback_metrics
+    assert (
+        not model.backbone.block1._forward_hooks
+        and not model.teacher.backbone.block1._forward_hooks
+    )
+
+
+def test_bad_teachers_and_hint_layers_are_named(teacher_checkpoint, tmp_path):
+    # the CLI reports the method's own error inside its validation message
+    with pytest.raises((FileNotFoundError, ValueError), match="nowhere.ckpt does not exist"):
+        student(str(tmp_path / "nowhere.ckpt"))
+    torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
+    with pytest.raises(ValueError, match="not a transferlab checkpoint"):
+        student(str(tmp_path / "foreign.ckpt"))
+    with pytest.raises(ValueError, match="predicts 10 classes but the student is built for 4"):
+        KnowledgeDistillation(teacher=teacher_checkpoint, num_classes=4)
+    with pytest.raises(ValueError, match=r"no layer 'backbone.nope'; its layers: .*backbone.stem"):
+        student(teacher_checkpoint, '--model.init_args.hint_layers={"backbone.nope": "head"}')
+    with pytest.raises(ValueError, match="needs a teacher"):
+        cli = build_cli(config("distillation/mnistm_unlabeled_transfer.yaml"), *SHORT)
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+
+@pytest.mark.slow
+def test_a_distilled_student_beats_the_same_student_trained_from_scratch():
+    """A digit CNN teacher, Hinton et al.'s 784-800-800 MLP student: soft targets lift the
+    student above its from-scratch twin at the same seed and budget (MNIST test split)."""
+    from transferlab.commands.compare import run_config
+
+    quiet = ["--trainer.logger=false", "--trainer.callbacks=[]"]
+    teacher = run_config(
+        config("source_only/mnist_to_mnistm.yaml"), overrides=[*quiet, "--trainer.max_epochs=3"]
+    )
+    budget = [*quiet, "--trainer.max_epochs=4", "--model.init_args.optimizer.init_args.lr=0.01"]
+    scratch = run_config(config("distillation/mnist_mlp_scratch.yaml"), overrides=budget)
+    distilled = run_config(
+        config("distillation/mnist_mlp_student.yaml"),
+        overrides=[
+            *budget,
+            f"--model.init_args.teacher={teacher.checkpoint_path}",
+            "--model.init_args.temperature=4",
+            "--model.init_args.alpha=0.5",
+        ],
+    )
+    assert teacher.source_test_acc > scratch.source_test_acc
+    assert distilled.source_test_acc > scratch.source_test_acc + 0.01
