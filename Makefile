@@ -44,6 +44,9 @@ bench: install
 	$(PY) benchmarks/transfer.py
 	$(PY) benchmarks/semi_supervised.py
 	$(PY) benchmarks/metric_meta.py
+	$(PY) benchmarks/target_labels.py
+	$(PY) benchmarks/distillation.py
+	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py
 

@@ -31,7 +31,6 @@ ADAPTED = "adapted teacher, MNIST → MNIST-M"
 TEACHER = "configs/distillation/mnist_mlp_teacher.yaml"
 SCRATCH = "configs/distillation/mnist_mlp_scratch.yaml"
 STUDENT = "configs/distillation/mnist_mlp_student.yaml"
-SGD_001 = ["--model.init_args.optimizer.init_args.lr=0.01"]
 
 
 def distilled(teacher: dict, temperature: float, *extra: str) -> list[str]:
@@ -62,13 +61,13 @@ def runs_for_seed(seed: int, sweep: bool) -> list[dict]:
     cnn = run_one("teacher digit CNN", CNN, "configs/source_only/mnist_to_mnistm.yaml", seed, [])
     runs += [
         cnn,
-        run_one("student 784-800-800 from scratch", CNN, SCRATCH, seed, SGD_001),
+        run_one("student 784-800-800 from scratch", CNN, SCRATCH, seed, []),
         run_one(
             "student distilled, T = 4, alpha = 0.5",
             CNN,
             STUDENT,
             seed,
-            [*SGD_001, *distilled(cnn, 4, "--model.init_args.alpha=0.5")],
+            distilled(cnn, 4, "--model.init_args.alpha=0.5"),
         ),
     ]
     dann = run_one("teacher DANN", ADAPTED, "configs/dann/mnist_to_mnistm.yaml", seed, [])

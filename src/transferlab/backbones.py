@@ -23,7 +23,27 @@ from transferlab.paths import default_cache_dir
 PYPI_EFFICIENTNET_LITE0 = "pypi:efficientnet_lite0"
 
 
-class DigitCNN(nn.Module):
+class TimmClassifierAPI(nn.Module):
+    """The part of timm's model API that our own backbones share: a ``classifier`` on
+    ``num_features`` that can be swapped, and ``forward = forward_head(forward_features)``."""
+
+    num_features: int
+    classifier: nn.Module
+
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        self.num_classes = num_classes
+        self.classifier = (
+            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class DigitCNN(TimmClassifierAPI):
     """Two conv blocks and a 256-d bottleneck, in the spirit of the DANN paper's MNIST net.
 
     Batch norm makes it train quickly with SGD at the DANN learning rate; the adaptive pool
@@ -53,24 +73,12 @@ class DigitCNN(nn.Module):
     def group_matcher(self, coarse: bool = False) -> dict:
         return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
 
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
-        self.num_classes = num_classes
-        self.classifier = (
-            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
-        )
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.block1(self.stem(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.neck(x)
         return x if pre_logits else self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 class RandomShift(nn.Module):
@@ -89,7 +97,7 @@ class RandomShift(nn.Module):
         return padded[..., dy : dy + x.shape[-2], dx : dx + x.shape[-1]]
 
 
-class DigitMLP(nn.Module):
+class DigitMLP(TimmClassifierAPI):
     """Fully connected digit classifier on the 784 grey pixels of a 28x28 image.
 
     Args:
@@ -123,15 +131,6 @@ class DigitMLP(nn.Module):
     def group_matcher(self, coarse: bool = False) -> dict:
         return {"stem": r"^body\.1", "blocks": [(r"^body\.4", (0,))]}
 
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
-        self.num_classes = num_classes
-        self.classifier = (
-            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
-        )
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         grey = self.jitter(x).mean(dim=1)  # the digit domains repeat one channel three times
         if grey.shape[-2:] != (28, 28):
@@ -140,9 +139,6 @@ class DigitMLP(nn.Module):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         return x if pre_logits else self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 DIGIT_CFG = {

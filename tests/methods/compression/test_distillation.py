@@ -109,7 +109,7 @@ def test_a_distilled_student_beats_the_same_student_trained_from_scratch():
     teacher = run_config(
         config("source_only/mnist_to_mnistm.yaml"), overrides=[*quiet, "--trainer.max_epochs=3"]
     )
-    budget = [*quiet, "--trainer.max_epochs=4", "--model.init_args.optimizer.init_args.lr=0.01"]
+    budget = [*quiet, "--trainer.max_epochs=4"]
     scratch = run_config(config("distillation/mnist_mlp_scratch.yaml"), overrides=budget)
     distilled = run_config(
         config("distillation/mnist_mlp_student.yaml"),
