@@ -4,8 +4,8 @@ config good for ``transferlab test``."""
 
 from pathlib import Path
 
-from tests.conftest import config, run_transferlab
-from transferlab.commands.cli import use_wandb_offline_without_key
+from tests.conftest import config
+from transferlab.commands.cli import TransferLabCLI, use_wandb_offline_without_key
 
 SHORT = (
     "--trainer.max_epochs=1",
@@ -27,19 +27,24 @@ def test_empty_wandb_mode_means_offline(monkeypatch, tmp_path):
     assert os.environ["WANDB_MODE"] == "offline"
 
 
-def test_default_root_dir_holds_every_output_and_the_saved_config_tests(monkeypatch, tmp_path):
+def test_default_root_dir_holds_every_output_and_the_saved_config_tests(
+    monkeypatch, tmp_path, capsys
+):
     monkeypatch.setenv("WANDB_MODE", "")  # set but empty: must still run offline
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     root = tmp_path / "elsewhere"
-    fitted = run_transferlab(
-        "fit",
-        "-c",
-        config("source_only/mnist_to_mnistm.yaml"),
-        f"--trainer.default_root_dir={root}",
-        *SHORT,
+    fitted = TransferLabCLI(
+        args=[
+            "fit",
+            "-c",
+            config("source_only/mnist_to_mnistm.yaml"),
+            f"--trainer.default_root_dir={root}",
+            "--trainer.enable_progress_bar=false",
+            *SHORT,
+        ]
     )
-    assert fitted.returncode == 0, fitted.stderr[-3000:]
+    fitted.trainer.loggers[0].experiment.finish()
     run = root / "SourceOnly_mnist_to_mnistm" / "version_0"
     assert (run / "config.yaml").is_file()
     best = next((run / "checkpoints").glob("best-*.ckpt"))
@@ -48,10 +53,11 @@ def test_default_root_dir_holds_every_output_and_the_saved_config_tests(monkeypa
     assert list((run / "wandb").glob("offline-run-*"))
     assert list(run.rglob("tsne_after.png"))
     assert not Path("runs").exists()  # nothing written to the default place
-    assert f"best checkpoint: {best}" in fitted.stdout
-    assert f"transferlab test -c {run / 'config.yaml'} --ckpt_path {best}" in fitted.stdout
+    printed = capsys.readouterr().out
+    assert f"best checkpoint: {best}" in printed
+    assert f"transferlab test -c {run / 'config.yaml'} --ckpt_path {best}" in printed
 
-    tested = run_transferlab("test", "-c", str(run / "config.yaml"), f"--ckpt_path={best}")
-    assert tested.returncode == 0, tested.stderr[-3000:]
-    assert "test/target_acc" in tested.stdout + tested.stderr
+    tested = TransferLabCLI(args=["test", "-c", str(run / "config.yaml"), f"--ckpt_path={best}"])
+    tested.trainer.loggers[0].experiment.finish()
+    assert "test/target_acc" in tested.trainer.callback_metrics
     assert (root / "SourceOnly_mnist_to_mnistm" / "version_1" / "config.yaml").is_file()
