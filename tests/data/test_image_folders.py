@@ -46,15 +46,21 @@ def test_class_mismatch_lists_the_differences(tmp_path):
         _ = ImageFolderDomains(str(root), "a", "b").classes
 
 
-def test_undecodable_image_is_named(tmp_path):
+def test_undecodable_image_is_named_before_any_loading(tmp_path):
     root = make_domains(tmp_path, {"a": ["cup", "pen"], "b": ["cup", "pen"]}, per_class=1)
     broken = root / "b" / "cup" / "broken.jpg"
     broken.write_bytes(b"this is not a jpeg")
     data = ImageFolderDomains(str(root), "a", "b", image_size=8)
-    dataset = data.load_domain("b", train=False)
-    index = dataset.files.index(broken)
-    with pytest.raises(ValueError, match="cannot decode image file .*broken.jpg"):
-        dataset[index]
+    with pytest.raises(ValueError, match=r"1 image file\(s\) cannot be read:\n.*broken.jpg"):
+        data.load_domain("b", train=False)
+
+
+def test_a_file_that_breaks_after_the_check_is_still_named(tmp_path):
+    root = make_domains(tmp_path, {"a": ["cup", "pen"], "b": ["cup", "pen"]}, per_class=1)
+    dataset = ImageFolderDomains(str(root), "a", "b", image_size=8).load_domain("b", train=False)
+    dataset.files[0].write_bytes(b"truncated later")
+    with pytest.raises(ValueError, match=f"cannot decode image file .*{dataset.files[0].name}"):
+        dataset[0]
 
 
 def test_a_single_class_is_refused(tmp_path):
