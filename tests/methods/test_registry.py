@@ -25,3 +25,11 @@ def test_every_lightning_module_in_methods_is_exported_by_its_short_name():
     assert not missing, f"add to transferlab.methods.__all__: {missing}"
     for name in methods.__all__:
         assert getattr(methods, name).__name__ == name
+
+
+def test_methods_holds_only_the_shared_base_and_family_folders():
+    import pathlib
+
+    root = pathlib.Path(methods.__file__).parent
+    loose = sorted(p.name for p in root.glob("*.py") if p.name not in {"__init__.py", "base.py"})
+    assert not loose, f"move into a family folder: {loose}"

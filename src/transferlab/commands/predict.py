@@ -30,7 +30,7 @@ from transferlab.data.image_folders import (
     image_files,
     unreadable_message,
 )
-from transferlab.methods.checkpoints import load_method
+from transferlab.methods.base import load_method
 
 
 def resolve_images(pattern: str) -> list[Path]:

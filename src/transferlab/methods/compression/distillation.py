@@ -10,8 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from transferlab.losses.distillation import distillation_loss
-from transferlab.methods.base import TransferModule
-from transferlab.methods.checkpoints import load_method
+from transferlab.methods.base import TransferModule, load_method
 
 TransferSet = Literal["source", "target", "both"]
 
