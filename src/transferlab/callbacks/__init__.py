@@ -1,7 +1,8 @@
 """Lightning callbacks that are transferlab's own."""
 
+from transferlab.callbacks.checkpoint import SelectionCheckpoint
 from transferlab.callbacks.feature_plot import FeatureTSNE
 from transferlab.callbacks.label_shift import LabelShiftCorrection
 from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
 
-__all__ = ["FeatureTSNE", "LabelShiftCorrection", "PseudoLabelQuality"]
+__all__ = ["FeatureTSNE", "LabelShiftCorrection", "PseudoLabelQuality", "SelectionCheckpoint"]

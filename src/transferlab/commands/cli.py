@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, 
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
+from transferlab.callbacks import SelectionCheckpoint
 from transferlab.methods import TransferModule
 
 RUNS_DIR = "runs"
@@ -87,8 +88,9 @@ class TransferLabCLI(LightningCLI):
       :class:`DomainDataModule` family, or ``EpisodicDigits`` for meta-learning;
     * ``data.num_classes`` and ``data.oracle`` linked into the model, so that the two can
       never disagree;
-    * a ``checkpoint`` section (a real ``ModelCheckpoint``) that selects on
-      ``val/select_score`` -- source validation accuracy unless the oracle is asked for;
+    * a ``checkpoint`` section (a ``ModelCheckpoint`` whose ``last.ckpt`` is always the
+      final epoch) that selects on ``val/select_score`` -- source validation accuracy
+      unless the oracle is asked for;
     * checkpoints loaded with ``weights_only=True``; W&B offline when no key is set; a rich
       progress bar unless progress bars are switched off.
     """
@@ -112,7 +114,7 @@ class TransferLabCLI(LightningCLI):
             help="folder of this run under trainer.default_root_dir "
             "(default: <Method>_<source>_to_<target>)",
         )
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(SelectionCheckpoint, "checkpoint")
         parser.set_defaults(
             {
                 "checkpoint.monitor": "val/select_score",

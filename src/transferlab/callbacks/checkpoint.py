@@ -1,0 +1,38 @@
+"""The checkpoint callback behind the CLI's ``checkpoint`` section."""
+
+from __future__ import annotations
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+
+class SelectionCheckpoint(ModelCheckpoint):
+    """``ModelCheckpoint`` whose ``last.ckpt`` always holds the latest epoch's weights.
+
+    Lightning writes ``last.ckpt`` only when it also saves a top-k checkpoint, so with a
+    monitored score ``last.ckpt`` silently holds the last *best* epoch: resuming or
+    deploying "last" would use old weights. Here ``last.ckpt`` is rewritten at every point
+    where Lightning considers saving (each epoch end or validation) and at the end of
+    training, whether or not the score improved; the selected checkpoint stays
+    ``best-epoch=<n>.ckpt``.
+    """
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if self._should_save_on_train_epoch_end(trainer):
+            self._refresh_last(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._refresh_last(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_end(trainer, pl_module)
+        self._refresh_last(trainer)
+
+    def _refresh_last(self, trainer: L.Trainer) -> None:
+        """Called after the parent's own save in the same hook, never before it: a save
+        here marks the step as saved, which would make the parent skip its top-k save."""
+        if self.save_last and not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
