@@ -24,6 +24,7 @@ class CDAN(AdaptationModule):
 
     Args:
         discriminator_hidden: width of the discriminator's hidden layers.
+        discriminator_batch_norm: BatchNorm after each hidden layer of the discriminator.
         entropy_conditioning: CDAN+E's ``1 + exp(-H)`` example weights.
         randomized: use the randomized map (of ``randomized_dim``) instead of the full
             ``features x classes`` outer product; the paper switches at 4096 dimensions.
@@ -33,6 +34,7 @@ class CDAN(AdaptationModule):
     def __init__(
         self,
         discriminator_hidden: int = 1024,
+        discriminator_batch_norm: bool = False,
         entropy_conditioning: bool = False,
         randomized: bool = False,
         randomized_dim: int = 1024,
@@ -46,7 +48,9 @@ class CDAN(AdaptationModule):
         else:
             self.random_map = None
             map_width = width * self.num_classes
-        self.discriminator = discriminator(map_width, discriminator_hidden)
+        self.discriminator = discriminator(
+            map_width, discriminator_hidden, discriminator_batch_norm
+        )
 
     def conditioned(self, features: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
         if self.random_map is not None:

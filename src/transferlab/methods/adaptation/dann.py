@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from transferlab.losses import domain_adversarial_loss, gradient_reversal
 from transferlab.methods.adaptation.base import AdaptationModule
 
 
-def discriminator(width: int, hidden: int) -> nn.Sequential:
-    """The two-hidden-layer domain classifier of DANN and CDAN (one logit: source?)."""
-    return nn.Sequential(
-        nn.Linear(width, hidden),
-        nn.ReLU(inplace=True),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(inplace=True),
-        nn.Linear(hidden, 1),
-    )
+def discriminator(width: int, hidden: int, batch_norm: bool = False) -> nn.Sequential:
+    """The two-hidden-layer domain classifier of DANN and CDAN (one logit: source?).
+
+    ``batch_norm`` adds BatchNorm after each hidden layer, as Transfer-Learning-Library's
+    discriminator does; it must then see source and target in one batch (the callers
+    concatenate them), or each domain would be normalised by its own statistics.
+    """
+
+    def hidden_layer(inputs: int) -> list[nn.Module]:
+        norm = [nn.BatchNorm1d(hidden)] if batch_norm else []
+        return [nn.Linear(inputs, hidden), *norm, nn.ReLU(inplace=True)]
+
+    return nn.Sequential(*hidden_layer(width), *hidden_layer(hidden), nn.Linear(hidden, 1))
 
 
 class DANN(AdaptationModule):
@@ -27,17 +32,26 @@ class DANN(AdaptationModule):
     target. The reversal coefficient follows the paper's ``2/(1+exp(-gamma p)) - 1``; pair
     it with ``transferlab.schedules.InverseDecayLR`` for the paper's learning-rate schedule.
 
+    The discriminator sees source and target as one batch.
+
     Args:
         discriminator_hidden: width of the discriminator's two hidden layers.
+        discriminator_batch_norm: BatchNorm after each hidden layer of the discriminator.
     """
 
-    def __init__(self, discriminator_hidden: int = 1024, **kwargs) -> None:
+    def __init__(
+        self, discriminator_hidden: int = 1024, discriminator_batch_norm: bool = False, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
-        self.discriminator = discriminator(self.backbone.num_features, discriminator_hidden)
+        self.discriminator = discriminator(
+            self.backbone.num_features, discriminator_hidden, discriminator_batch_norm
+        )
 
     def adaptation_loss(self, source_features, target_features, source_logits, target_logits):
-        coeff = self.adaptation_coeff
-        source_domain = self.discriminator(gradient_reversal(source_features, coeff))
-        target_domain = self.discriminator(gradient_reversal(target_features, coeff))
+        features = torch.cat([source_features, target_features])
+        domain_logits = self.discriminator(gradient_reversal(features, self.adaptation_coeff))
+        source_domain, target_domain = domain_logits.split(
+            [len(source_features), len(target_features)]
+        )
         loss, accuracy = domain_adversarial_loss(source_domain, target_domain)
         return loss, {"domain_acc": accuracy}
