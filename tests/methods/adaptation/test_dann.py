@@ -28,3 +28,22 @@ def test_domain_loss_pushes_features_against_the_discriminator():
         model.discriminator(gradient_reversal(features, 0.5)).sum(), features
     )[0]
     assert torch.allclose(reversed_, -0.5 * plain, atol=1e-6)
+
+
+def test_batch_norm_discriminator_normalises_source_and_target_together():
+    """With BatchNorm the discriminator must see both domains in one batch: statistics of
+    each domain alone would normalise away the very difference it has to detect."""
+    cli = build_cli(
+        config("dann/mnist_to_mnistm.yaml"),
+        *FAST,
+        "--model.init_args.discriminator_hidden=32",
+        "--model.init_args.discriminator_batch_norm=true",
+        "--data.init_args.batch_size=8",
+    )
+    norms = [m for m in cli.model.discriminator if isinstance(m, torch.nn.BatchNorm1d)]
+    assert [n.num_features for n in norms] == [32, 32]
+    seen = []
+    norms[0].register_forward_hook(lambda module, inputs, output: seen.append(len(inputs[0])))
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert seen == [16]  # one forward pass over 8 source + 8 target features
+    assert norms[0].num_batches_tracked == 1
