@@ -18,7 +18,7 @@ import torch
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
-from transferlab.paths import default_cache_dir
+from transferlab.paths import default_cache_dir, save_atomically
 
 PYPI_EFFICIENTNET_LITE0 = "pypi:efficientnet_lite0"
 
@@ -211,11 +211,7 @@ def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Pa
                 f"shape mismatch: {src_key} {tuple(tensor.shape)} -> {key} {tuple(expected.shape)}"
             )
         converted[key] = tensor
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + f".{torch.randint(1 << 30, ()).item()}.tmp")
-    torch.save(converted, partial)
-    partial.replace(destination)
-    return destination
+    return save_atomically(converted, destination)
 
 
 def resolve_weights(weights: str | None) -> str | None:

