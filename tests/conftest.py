@@ -16,6 +16,11 @@ QUIET = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
 
 if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: no thread oversubscription
     torch.set_num_threads(1)
+    # ... in the processes a test starts too (the notebook's kernel, console-script runs,
+    # DDP ranks): two OpenMP threads spinning on a core the other worker holds run several
+    # times slower than one thread
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +50,30 @@ def run_transferlab(*args: str, timeout: int = 400):
         text=True,
         timeout=timeout,
     )
+
+
+BASELINE_BUDGET = ("--trainer.max_epochs=3", "--trainer.logger=false", "--trainer.callbacks=[]")
+
+
+@pytest.fixture(scope="session")
+def source_only_mnist_to_mnistm(tmp_path_factory):
+    """Source-only on MNIST -> MNIST-M, seed 0, 3 epochs: the baseline every adaptation
+    run must beat and the teacher the distillation run distils. Trained once for all
+    pytest workers (a file lock in their shared temporary folder), read back by the rest."""
+    import dataclasses
+    import json
+
+    from filelock import FileLock
+
+    from transferlab.commands.compare import RunResult, run_config
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist worker
+    stored = shared / "source_only_mnist_to_mnistm.json"
+    with FileLock(str(stored) + ".lock"):
+        if not stored.exists():
+            result = run_config(
+                config("source_only/mnist_to_mnistm.yaml"),
+                overrides=[*BASELINE_BUDGET, f"--trainer.default_root_dir={shared / 'runs'}"],
+            )
+            stored.write_text(json.dumps(dataclasses.asdict(result)))
+    return RunResult(**json.loads(stored.read_text()))

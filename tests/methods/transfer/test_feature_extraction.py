@@ -19,29 +19,16 @@ def test_backbone_is_frozen_and_stays_in_eval_mode():
 
 @pytest.mark.slow
 def test_pretrained_features_classify_with_a_linear_head_and_an_svm():
+    """One epoch on frozen ImageNet features of 32-px upscaled 8x8 digits: the linear head
+    and the SVM fitted at test time are both far above the 10% of chance."""
     result = run_config(
         CONFIG,
         overrides=[
-            "--trainer.max_epochs=2",
+            "--trainer.max_epochs=1",
             "--data.init_args.image_size=32",
             "--trainer.logger=false",
         ],
     )
-    # frozen ImageNet features of 32-px upscaled 8x8 digits: far above the 10% of chance
     assert result.source_test_acc > 0.5
-    assert result.other_test_metrics["test/source_acc_svm"] > 0.7
-
-
-def test_svm_accuracy_is_logged_at_test_time():
-    cli = build_cli(
-        CONFIG,
-        "--trainer.max_epochs=1",
-        "--trainer.limit_train_batches=2",
-        "--trainer.limit_val_batches=1",
-        "--data.init_args.image_size=32",
-    )
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
-    merged = {k: v for loader in metrics for k, v in loader.items()}
-    assert merged["test/source_acc_svm"] > 0.8
-    assert 0.0 <= merged["test/target_acc_svm"] <= 1.0
+    assert result.other_test_metrics["test/source_acc_svm"] > 0.8
+    assert 0.0 <= result.other_test_metrics["test/target_acc_svm"] <= 1.0
