@@ -52,14 +52,9 @@ def run_transferlab(*args: str, timeout: int = 400):
     )
 
 
-BASELINE_BUDGET = ("--trainer.max_epochs=3", "--trainer.logger=false", "--trainer.callbacks=[]")
-
-
-@pytest.fixture(scope="session")
-def source_only_mnist_to_mnistm(tmp_path_factory):
-    """Source-only on MNIST -> MNIST-M, seed 0, 3 epochs: the baseline every adaptation
-    run must beat and the teacher the distillation run distils. Trained once for all
-    pytest workers (a file lock in their shared temporary folder), read back by the rest."""
+def run_once_per_session(tmp_path_factory, name: str, config_path: str, overrides=()):
+    """``run_config`` once for all pytest workers: the first trains under a file lock in
+    their shared temporary folder and stores the result; the others read it back."""
     import dataclasses
     import json
 
@@ -68,12 +63,28 @@ def source_only_mnist_to_mnistm(tmp_path_factory):
     from transferlab.commands.compare import RunResult, run_config
 
     shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist worker
-    stored = shared / "source_only_mnist_to_mnistm.json"
+    stored = shared / f"{name}.json"
     with FileLock(str(stored) + ".lock"):
         if not stored.exists():
             result = run_config(
-                config("source_only/mnist_to_mnistm.yaml"),
-                overrides=[*BASELINE_BUDGET, f"--trainer.default_root_dir={shared / 'runs'}"],
+                config_path,
+                overrides=[*overrides, f"--trainer.default_root_dir={shared / 'runs' / name}"],
             )
             stored.write_text(json.dumps(dataclasses.asdict(result)))
     return RunResult(**json.loads(stored.read_text()))
+
+
+def baseline_budget(epochs: int) -> tuple[str, ...]:
+    return (f"--trainer.max_epochs={epochs}", "--trainer.logger=false", "--trainer.callbacks=[]")
+
+
+@pytest.fixture(scope="session")
+def source_only_mnist_to_mnistm(tmp_path_factory):
+    """Source-only on MNIST -> MNIST-M, seed 0, 3 epochs: a baseline the adaptation runs
+    must beat and the teacher the distillation run distils."""
+    return run_once_per_session(
+        tmp_path_factory,
+        "source_only_3_epochs",
+        config("source_only/mnist_to_mnistm.yaml"),
+        baseline_budget(3),
+    )

@@ -1,29 +1,45 @@
 """Each domain-adaptation method adapts: a small real run beats source-only on the target.
 
-MNIST -> MNIST-M, seed 0, 3 epochs (a seventh of the configs' budget, each schedule
-compressed to fit), every run tested on the checkpoint that source validation accuracy
-chose -- no target labels anywhere. At this budget source-only reaches 34.0% on the target
-and the weakest method, JAN, 37.8%; the benchmarks measure the full budget over seeds.
+MNIST -> MNIST-M, seed 0, every run tested on the checkpoint that source validation
+accuracy chose -- no target labels anywhere. Two epochs (a tenth of the configs' budget,
+each schedule compressed to fit) against source-only at the same budget: source-only
+reaches 34.1% on the target, the methods 41.9-43.9%. JAN is slower to start (37.8% after
+three epochs, against source-only's 34.0%), so it and its baseline get three. The
+benchmarks measure the full budget over seeds.
 """
 
 import pytest
 
-from tests.conftest import BASELINE_BUDGET as SHORT
-from tests.conftest import config
+from tests.conftest import baseline_budget, config, run_once_per_session
 from transferlab.commands.compare import run_config
 
+SHORT = baseline_budget(2)
+
+
+@pytest.fixture
+def source_only_two_epochs(tmp_path_factory):
+    return run_once_per_session(
+        tmp_path_factory, "source_only_2_epochs", config("source_only/mnist_to_mnistm.yaml"), SHORT
+    )
+
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["dann", "dan", "jan", "deep_coral", "cdan", "mcc", "mcd"])
-def test_beats_source_only_on_the_target(method, source_only_mnist_to_mnistm):
-    source_only = source_only_mnist_to_mnistm
+@pytest.mark.parametrize("method", ["dann", "dan", "deep_coral", "cdan", "mcc", "mcd"])
+def test_beats_source_only_on_the_target(method, source_only_two_epochs):
     adapted = run_config(config(f"{method}/mnist_to_mnistm.yaml"), overrides=SHORT)
-    assert adapted.protocol == source_only.protocol == "source_val_acc"
-    assert adapted.target_test_acc > source_only.target_test_acc + 0.03
+    assert adapted.protocol == source_only_two_epochs.protocol == "source_val_acc"
+    assert adapted.target_test_acc > source_only_two_epochs.target_test_acc + 0.03
 
 
 @pytest.mark.slow
-def test_importance_weighting_beats_source_only_on_the_target(source_only_mnist_to_mnistm):
+def test_jan_beats_source_only_on_the_target(source_only_mnist_to_mnistm):
+    adapted = run_config(config("jan/mnist_to_mnistm.yaml"), overrides=baseline_budget(3))
+    assert adapted.protocol == source_only_mnist_to_mnistm.protocol == "source_val_acc"
+    assert adapted.target_test_acc > source_only_mnist_to_mnistm.target_test_acc + 0.03
+
+
+@pytest.mark.slow
+def test_importance_weighting_beats_source_only_on_the_target(source_only_two_epochs):
     """Its config selects with deep embedded validation (importance-weighted source
     validation), also label-free."""
     weighted = run_config(
@@ -31,4 +47,4 @@ def test_importance_weighting_beats_source_only_on_the_target(source_only_mnist_
         overrides=[*SHORT, "--data", config("data/mnist_to_mnistm.yaml")],
     )
     assert weighted.protocol == "dev_weighted_source_val"
-    assert weighted.target_test_acc > source_only_mnist_to_mnistm.target_test_acc + 0.03
+    assert weighted.target_test_acc > source_only_two_epochs.target_test_acc + 0.03

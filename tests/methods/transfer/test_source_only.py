@@ -13,21 +13,22 @@ def test_fast_dev_run():
 
 
 @pytest.mark.slow
-def test_learns_the_source_and_the_oracle_learns_the_target():
-    """Three epochs on digits -> MNIST: far above the 10% of chance on both."""
-    short = [
-        "--trainer.max_epochs=3",
-        "--trainer.logger=false",
-        "--trainer.callbacks=[]",
-        "--data.init_args.source=digits",
-        "--data.init_args.target=mnist",
-    ]
-    plain = run_config(config("source_only/mnist_to_mnistm.yaml"), overrides=short)
-    oracle = run_config(config("source_only/mnist_to_mnistm_oracle.yaml"), overrides=short)
+def test_learns_the_source_and_the_oracle_learns_the_target(source_only_mnist_to_mnistm):
+    """Three epochs: far above the 10% of chance. The plain run is the shared MNIST ->
+    MNIST-M baseline; the oracle learns the UCI digits from their own labels."""
+    plain = source_only_mnist_to_mnistm
+    oracle = run_config(
+        config("source_only/mnist_to_mnistm_oracle.yaml"),
+        overrides=[
+            "--trainer.max_epochs=3",
+            "--trainer.logger=false",
+            "--trainer.callbacks=[]",
+            "--data.init_args.target=digits",
+        ],
+    )
     assert plain.protocol == "source_val_acc" and oracle.protocol == "oracle_target_val_acc"
     assert plain.source_test_acc > 0.9
     assert oracle.target_test_acc > 0.9
-    assert oracle.target_test_acc > plain.target_test_acc
 
 
 def test_compile_backbone_compiles_in_place_and_keeps_checkpoint_keys():
