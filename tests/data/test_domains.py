@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from transferlab.data import DigitDomains
-from transferlab.data.datasets import EpochSeededSampler, split_indices
+from transferlab.data.datasets import EpochSeededSampler, dataset_labels, split_indices
 
 
 def test_splits_are_disjoint_and_cover_everything():
@@ -66,3 +66,14 @@ def test_resize_for_imagenet_backbones():
     data.setup("fit")
     images, _ = next(iter(data.test_dataloader()[1]))
     assert images.shape == (4, 3, 64, 64)
+
+
+def test_omitted_classes_leave_the_source_training_split_only():
+    data = DigitDomains(source="digits", target="mnist", omit_source_classes=["3", "7"])
+    data.setup("fit")
+    train = dataset_labels(data.splits["source"]["train"]).tolist()
+    assert 3 not in train and 7 not in train and len(set(train)) == 8
+    for split in ("val", "test"):  # still scored on every class
+        assert {3, 7} <= set(dataset_labels(data.splits["source"][split]).tolist())
+    with pytest.raises(ValueError, match=r"no class named \['three'\]; the classes are"):
+        DigitDomains(source="digits", target="mnist", omit_source_classes=["three"]).setup()

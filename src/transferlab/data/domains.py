@@ -68,6 +68,11 @@ class DomainDataModule(L.LightningDataModule, ABC):
         target_val_labels: serve target *validation* labels so that ``val/target_acc`` is
             logged and a benchmark can report the oracle-selected checkpoint of the same
             run next to the label-free one. Training batches stay unlabeled.
+        target_labels_per_class: k labeled target training images per class, served as
+            their own stream (semi-supervised adaptation).
+        omit_source_classes: class names left out of the source *training* split only
+            (validation and test keep them), e.g. to see whether a distilled student
+            learns a class from the teacher's soft targets alone, never seeing one.
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
         oracle: bool = False,
         target_val_labels: bool = False,
         target_labels_per_class: int = 0,
+        omit_source_classes: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
@@ -91,6 +97,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
         self.split_seed, self.oracle = split_seed, oracle
         self.target_val_labels = target_val_labels
         self.target_labels_per_class = target_labels_per_class
+        self.omit_source_classes = list(omit_source_classes or [])
         self.splits: dict[str, dict[str, Dataset]] = {}
 
     # -- what a subclass provides ---------------------------------------------------------
@@ -161,6 +168,19 @@ class DomainDataModule(L.LightningDataModule, ABC):
             }
         if self.target_labels_per_class:
             self._split_off_labeled_target()
+        if self.omit_source_classes:
+            self._omit_source_training_classes()
+
+    def _omit_source_training_classes(self) -> None:
+        unknown = sorted(set(self.omit_source_classes) - set(self.classes))
+        if unknown:
+            raise ValueError(
+                f"omit_source_classes: no class named {unknown}; the classes are {self.classes}"
+            )
+        omitted = torch.tensor([self.classes.index(name) for name in self.omit_source_classes])
+        train = self.splits["source"]["train"]
+        kept = (~torch.isin(dataset_labels(train), omitted)).nonzero().flatten().tolist()
+        self.splits["source"]["train"] = Subset(train, kept)
 
     def _split_off_labeled_target(self) -> None:
         """Move k labeled images per class from the unlabeled target stream to their own."""

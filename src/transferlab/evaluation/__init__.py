@@ -1,1 +1,2 @@
-"""Evaluation beyond accuracy: plots and (later) label-free model-selection validators."""
+"""Evaluation beyond accuracy: plots, label-free model-selection validators, retrieval
+metrics, and the bias fix for a class a distilled student never saw."""
