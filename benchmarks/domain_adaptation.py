@@ -2,6 +2,8 @@
 
     python benchmarks/domain_adaptation.py [--seeds 0 1 2] [--tasks mnist:mnistm digits:mnist]
     python benchmarks/domain_adaptation.py --scale full [--seeds 0 1 2] [--epochs 20]
+    python benchmarks/domain_adaptation.py --scale full --seeds 1 --output full_s1  # in parallel
+    python benchmarks/domain_adaptation.py --scale full --merge domain_adaptation_full full_s1
 
 Every run is the same ``fit`` + ``test`` that ``transferlab-compare`` does. Source-only and
 DANN checkpoints are selected on source validation accuracy (no target labels); the oracle
@@ -18,8 +20,19 @@ run (the paper's own protocol, for reference). Writes ``domain_adaptation_full.{
 from __future__ import annotations
 
 import argparse
+import json
 
-from common import TABLE_HEAD, cell, grouped, machine, run_grid, run_one, summary_rows, write
+from common import (
+    RESULTS,
+    TABLE_HEAD,
+    cell,
+    grouped,
+    machine,
+    run_grid,
+    run_one,
+    summary_rows,
+    write,
+)
 
 METHODS = {
     "SourceOnly": "configs/source_only/mnist_to_mnistm.yaml",
@@ -51,14 +64,23 @@ def small_scale(args) -> None:
 
 
 def full_scale(args) -> None:
-    overrides = ["--data.init_args.mnist=full", f"--trainer.max_epochs={args.epochs}"]
-    runs = [
-        run_one(label, FULL_TASK, path, seed, overrides, oracle_selection="oracle" not in label)
-        for label, path in METHODS.items()
-        for seed in args.seeds
-    ]
-    for run in runs:
-        run.pop("checkpoint_path", None)
+    if args.merge:
+        payloads = [json.loads((RESULTS / f"{name}.json").read_text()) for name in args.merge]
+        runs = sorted(
+            (run for payload in payloads for run in payload["runs"]),
+            key=lambda run: list(METHODS).index(run["label"]),
+        )
+        args.seeds = sorted({run["seed"] for run in runs})
+        args.epochs = payloads[0]["args"]["epochs"]
+    else:
+        overrides = ["--data.init_args.mnist=full", f"--trainer.max_epochs={args.epochs}"]
+        runs = [
+            run_one(label, FULL_TASK, path, seed, overrides, oracle_selection="oracle" not in label)
+            for label, path in METHODS.items()
+            for seed in args.seeds
+        ]
+        for run in runs:
+            run.pop("checkpoint_path", None)
     groups = grouped(runs)[FULL_TASK]
     label_free = {k: cell([100 * r["target_test_acc"] for r in v]) for k, v in groups.items()}
     means = {k: sum(r["target_test_acc"] for r in v) / len(v) for k, v in groups.items()}
@@ -97,7 +119,7 @@ def full_scale(args) -> None:
     ]
     summary = {"dann_gap_closed": closed, "dann_gap_closed_oracle_selection": closed_oracle}
     write(
-        "domain_adaptation_full",
+        args.output,
         {"machine": machine(), "summary": summary, "args": vars(args), "runs": runs},
         "\n".join(lines),
     )
@@ -109,6 +131,8 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["mnist:mnistm", "digits:mnist"])
     parser.add_argument("--scale", choices=["subset", "full"], default="subset")
     parser.add_argument("--epochs", type=int, default=20, help="full scale only")
+    parser.add_argument("--output", default="domain_adaptation_full", help="full scale only")
+    parser.add_argument("--merge", nargs="+", default=None, help="full-scale results to join")
     args = parser.parse_args()
     full_scale(args) if args.scale == "full" else small_scale(args)
 
