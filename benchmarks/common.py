@@ -35,6 +35,15 @@ def merged(paths: list[Path]) -> dict:
     return {**payloads[0], "runs": [run for payload in payloads for run in payload["runs"]]}
 
 
+def write_merged(output: str, names: list[str], table, order: list[str] | None = None) -> None:
+    """Join result files written by parallel processes into ``output``, its table made by
+    ``table(runs)``; ``order`` lists the labels in the order their rows should come."""
+    payload = merged([RESULTS / f"{name}.json" for name in names])
+    if order:
+        payload["runs"].sort(key=lambda run: order.index(run["label"]))
+    write(output, payload, table(payload["runs"]))
+
+
 def write(name: str, payload: dict, table: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import cell, grouped, machine, merged, run_one, write
+from common import cell, grouped, machine, run_one, write, write_merged
 
 TASK = "mnist → mnistm"
 DANN = "configs/dann/mnist_to_mnistm.yaml"
@@ -65,11 +65,7 @@ def main() -> None:
     parser.add_argument("--merge", nargs="+", default=None, help="result names to join")
     args = parser.parse_args()
     if args.merge:
-        from common import RESULTS
-
-        payload = merged([RESULTS / f"{name}.json" for name in args.merge])
-        payload["runs"].sort(key=lambda run: list(VARIANTS).index(run["label"]))
-        write(args.output, payload, table(payload["runs"]))
+        write_merged(args.output, args.merge, table, list(VARIANTS))
         return
     chosen = [list(VARIANTS)[i] for i in args.variants] if args.variants else list(VARIANTS)
     runs = [

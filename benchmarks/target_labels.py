@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import cell, grouped, machine, merged, run_one, write
+from common import cell, grouped, machine, run_one, write, write_merged
 
 TASK = "mnist → mnistm"
 SOURCE_ONLY = "configs/source_only/mnist_to_mnistm.yaml"
@@ -77,10 +77,7 @@ def main() -> None:
     parser.add_argument("--merge", nargs="+", default=None, help="result names to join")
     args = parser.parse_args()
     if args.merge:
-        from common import RESULTS
-
-        payload = merged([RESULTS / f"{name}.json" for name in args.merge])
-        write(args.output, payload, table(payload["runs"]))
+        write_merged(args.output, args.merge, table)
         return
     runs = [run for seed in args.seeds for run in runs_for_seed(seed, args.labels)]
     write(args.output, {"machine": machine(), "runs": runs}, table(runs))
