@@ -3,6 +3,13 @@
 from transferlab.callbacks.checkpoint import SelectionCheckpoint
 from transferlab.callbacks.feature_plot import FeatureTSNE
 from transferlab.callbacks.label_shift import LabelShiftCorrection
+from transferlab.callbacks.pruning import GlobalMagnitudePruning
 from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
 
-__all__ = ["FeatureTSNE", "LabelShiftCorrection", "PseudoLabelQuality", "SelectionCheckpoint"]
+__all__ = [
+    "FeatureTSNE",
+    "GlobalMagnitudePruning",
+    "LabelShiftCorrection",
+    "PseudoLabelQuality",
+    "SelectionCheckpoint",
+]

@@ -15,7 +15,18 @@ class SelectionCheckpoint(ModelCheckpoint):
     where Lightning considers saving (each epoch end or validation) and at the end of
     training, whether or not the score improved; the selected checkpoint stays
     ``best-epoch=<n>.ckpt``.
+
+    ``from_epoch`` keeps epochs before it out of the selection (``last.ckpt`` is still
+    written): a pruning run raises it so that only models at the final sparsity compete.
     """
+
+    def __init__(self, *args, from_epoch: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.from_epoch = from_epoch
+
+    def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict) -> None:
+        if trainer.current_epoch >= self.from_epoch:
+            super()._save_topk_checkpoint(trainer, monitor_candidates)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)

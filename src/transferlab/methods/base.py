@@ -19,7 +19,12 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from transferlab.backbones import create_backbone
+from transferlab.backbones import (
+    NETWORK_FILE_FORMAT,
+    create_backbone,
+    layer_sizes,
+    resize_layers,
+)
 from transferlab.evaluation.validators import (
     deep_embedded_validation,
     information_maximization,
@@ -34,6 +39,14 @@ PROTOCOLS = {
     "snd": "snd_target_val",
     "dev": "dev_weighted_source_val",
 }
+
+
+def _as_method_key(network_key: str) -> str:
+    """A network file's key as the method's: ``0.stem.0.weight`` -> ``backbone.stem.0.weight``,
+    ``1.weight`` -> ``head.weight``."""
+    index, _, rest = network_key.partition(".")
+    part = {"0": "backbone", "1": "head"}[index]
+    return f"{part}.{rest}" if rest else part
 
 
 def frozen_copy(*modules: nn.Module) -> nn.Module:
@@ -75,9 +88,12 @@ class TransferModule(L.LightningModule):
         compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
             Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
             pays off on a GPU with a large backbone; on a CPU the compile time dominates.
+        init_from: a transferlab checkpoint whose backbone *and* head start this run (to
+            prune or fine-tune a trained classifier further); same backbone and classes.
     """
 
     trains_on_labeled_target: ClassVar[bool] = False
+    deployable: ClassVar[bool] = True  # classifies with one backbone and one linear head
 
     def __init__(
         self,
@@ -92,12 +108,15 @@ class TransferModule(L.LightningModule):
         backbone_lr_scale: float = 1.0,
         validator: Literal["source_acc", "im", "snd", "dev"] = "source_acc",
         compile_backbone: bool = False,
+        init_from: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
         self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
         self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
         self.head = nn.Linear(self.backbone.num_features, num_classes)
+        if init_from is not None:
+            self._start_from_classifier(init_from)
         self.selection_protocol = ORACLE_PROTOCOL if oracle else PROTOCOLS[validator]
         self._validation_outputs: dict[str, dict[str, list[torch.Tensor]]] = {}
         self._unlabeled_test_logits: list[torch.Tensor] = []
@@ -111,10 +130,65 @@ class TransferModule(L.LightningModule):
             }
         )
 
+    def _start_from_classifier(self, path: str) -> None:
+        """Backbone and head from a method's checkpoint, or from a network file of
+        ``transferlab-export`` (whose layers may have fewer channels after pruning: this
+        model's layers are resized to match)."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"init_from {path} does not exist")
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(payload, dict) and payload.get("format") == NETWORK_FILE_FORMAT:
+            if payload["backbone"] != self.hparams.backbone:
+                raise ValueError(
+                    f"init_from {path} holds a {payload['backbone']} network but this model's "
+                    f"backbone is {self.hparams.backbone}"
+                )
+            state = {_as_method_key(k): v for k, v in payload["state_dict"].items()}
+            sizes = {_as_method_key(k): v for k, v in payload["sizes"].items()}
+        else:
+            state = read_transferlab_checkpoint(path)["state_dict"]
+            sizes = {}
+        head = state.get("head.weight")
+        if head is None:
+            raise ValueError(f"init_from {path} holds no classifier head ('head.weight')")
+        if head.shape[0] != self.num_classes:
+            raise ValueError(
+                f"init_from {path} classifies {head.shape[0]} classes but this model has "
+                f"{self.num_classes}"
+            )
+        self._resize_network(sizes, state)
+        for name, module in (("backbone", self.backbone), ("head", self.head)):
+            own = {k[len(name) + 1 :]: v for k, v in state.items() if k.startswith(f"{name}.")}
+            try:
+                module.load_state_dict(own)
+            except RuntimeError as error:
+                raise ValueError(
+                    f"init_from {path}: its {name} does not fit this model: {error}"
+                ) from None
+
+    def _resize_network(self, sizes: dict, state: dict) -> None:
+        """Backbone and head layers to the sizes a structurally pruned network has."""
+        if sizes:
+            resize_layers(self, sizes, state)
+            self.backbone.num_features = self.head.in_features
+
+    def _network_sizes(self) -> dict:
+        return {
+            f"{part}.{name}".rstrip("."): size
+            for part in ("backbone", "head")
+            for name, size in layer_sizes(getattr(self, part)).items()
+        }
+
     # -- model ---------------------------------------------------------------------------
     @property
     def num_classes(self) -> int:
         return self.hparams.num_classes
+
+    def deployable_network(self) -> nn.Module | None:
+        """The network that classifies at test time, images in and logits out, without
+        Lightning: what ``transferlab-export`` prunes, quantizes and exports. ``None`` for
+        a method that is not ``deployable`` (not one backbone and one linear head)."""
+        return nn.Sequential(self.backbone, self.head) if self.deployable else None
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Pooled backbone features (timm's pre-logits)."""
@@ -157,6 +231,31 @@ class TransferModule(L.LightningModule):
         if isinstance(target, dict):
             return target["views"][0] if "views" in target else target["image"]
         return target[0] if isinstance(target, list | tuple) else target
+
+    # -- logging -------------------------------------------------------------------------
+    def log(self, name: str, value, *args, **kwargs) -> None:
+        """Lightning's ``log``, minus the per-step training values nobody will see.
+
+        A training-step value logged ``on_step`` only reaches a logger on the steps that
+        Lightning writes (every ``trainer.log_every_n_steps``); on the others, Lightning
+        still files it in its result collection, which cost about 5% of a digit CNN's DANN
+        step (``benchmarks/throughput.py``). Those values are dropped here. Kept: values for
+        the progress bar or accumulated over the epoch, every value outside
+        ``training_step``, and the last batch of each epoch, so that callbacks that read
+        ``trainer.callback_metrics`` at epoch end (e.g. ``EarlyStopping``) see fresh values.
+        """
+        if not args and self._step_value_goes_unseen(kwargs):
+            return
+        super().log(name, value, *args, **kwargs)
+
+    def _step_value_goes_unseen(self, options: dict) -> bool:
+        if options.get("prog_bar") or options.get("on_epoch"):
+            return False
+        trainer = self._trainer
+        if trainer is None or self._current_fx_name != "training_step" or trainer.is_last_batch:
+            return False
+        connector = getattr(trainer, "_logger_connector", None)
+        return connector is not None and not connector.should_update_logs
 
     # -- data checks ---------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -349,6 +448,7 @@ class TransferModule(L.LightningModule):
             "torch_rng_state": torch.get_rng_state(),
             "class_names": self.class_names,
             "input": self.input_spec,
+            "layer_sizes": self._network_sizes(),  # to rebuild a structurally pruned network
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -362,6 +462,7 @@ class TransferModule(L.LightningModule):
                 f"checkpoint was written by method {info['method']}, but this run is "
                 f"{type(self).__name__}; use the config of that method, or start a new run"
             )
+        self._resize_network(info.get("layer_sizes") or {}, checkpoint["state_dict"])
         torch.set_rng_state(info["torch_rng_state"])
         self.class_names = info.get("class_names")
         self.input_spec = info.get("input")
@@ -394,6 +495,6 @@ def load_method(path: str | Path) -> tuple[TransferModule, dict]:
     if method is None:
         raise ValueError(f"{path} was written by unknown method {info['method']!r}")
     model = method.load_from_checkpoint(
-        path, map_location="cpu", weights_only=True, pretrained=False, weights=None
+        path, map_location="cpu", weights_only=True, pretrained=False, weights=None, init_from=None
     )
     return model.eval(), info

@@ -24,6 +24,9 @@ class MCD(TransferModule):
         generator_steps: repetitions of step C (``num_k`` in the paper, 4 for digits).
     """
 
+    # Two heads averaged: not the one-backbone, one-head network that exports.
+    deployable = False
+
     trains_on_labeled_target = True
 
     def __init__(self, generator_steps: int = 4, **kwargs) -> None:

@@ -22,6 +22,9 @@ class EpisodicModule(TransferModule):
     ``num_classes`` (linked from the data) is the number of ways of an episode.
     """
 
+    # Episodic: classes come from each episode's support set, not from a fixed head.
+    deployable = False
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._episode_accuracies: dict[str, list[torch.Tensor]] = {}

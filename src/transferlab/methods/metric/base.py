@@ -27,6 +27,9 @@ class MetricLearningModule(TransferModule):
         normalize: L2-normalise the embedding (distances then lie in [0, 2]).
     """
 
+    # An embedding for retrieval, not a classifier with a fixed set of classes.
+    deployable = False
+
     def __init__(self, embedding_dim: int = 64, normalize: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
         self.embedding = nn.Linear(self.backbone.num_features, embedding_dim)

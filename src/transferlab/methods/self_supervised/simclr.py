@@ -34,6 +34,10 @@ class SimCLR(TransferModule):
         knn_k: neighbours of the kNN monitor.
     """
 
+    # Pretraining: its head is an online probe that only monitors the features; export the
+    # feature-extraction or fine-tuning run built on them.
+    deployable = False
+
     def __init__(
         self,
         projection_dim: int = 128,

@@ -25,6 +25,9 @@ class CoTraining(SemiSupervisedModule):
         peer_backbone: timm name of model B's backbone (default: the same as model A's).
     """
 
+    # Two networks whose probabilities are averaged: not one network to export.
+    deployable = False
+
     def __init__(self, peer_backbone: str | None = None, warmup_epochs: int = 5, **kwargs) -> None:
         super().__init__(warmup_epochs=warmup_epochs, **kwargs)
         self.peer_backbone = create_backbone(

@@ -8,6 +8,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from transferlab.methods.semi_supervised.base import SemiSupervisedModule
 
@@ -52,6 +53,12 @@ class MeanTeacher(SemiSupervisedModule):
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         head = self.teacher_head if self._evaluating_teacher() else self.head
         return head(features)
+
+    def deployable_network(self) -> nn.Module:
+        """The network that is evaluated: the teacher unless ``evaluate_teacher`` is off."""
+        if not self.hparams.evaluate_teacher:
+            return super().deployable_network()
+        return nn.Sequential(self.teacher_backbone, self.teacher_head)
 
     def teacher(self, images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():

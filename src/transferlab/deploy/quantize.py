@@ -1,0 +1,106 @@
+"""int8 quantization on torchao's PT2E flow (``torch.ao``'s own eager, FX and PT2E paths are
+deprecated or gone): export the network as a graph, annotate it with the X86 Inductor
+quantizer, observe activation ranges on calibration images (static) or compute them per
+batch at run time (dynamic), convert. The converted graph runs anywhere as quantize /
+dequantize ops around float kernels; its int8 speed appears only once Inductor lowers it
+(``torch.compile`` with freezing, :func:`lowered`), and that is how it is timed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as x86
+from torch import nn
+from torchao.quantization.pt2e import move_exported_model_to_eval
+from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+from transferlab.evaluation.model_size import PRUNABLE
+
+Mode = Literal["static", "dynamic"]
+MAX_BATCH = 4096
+
+
+def export_network(network: nn.Module, example: torch.Tensor) -> torch.export.ExportedProgram:
+    """``torch.export`` with a dynamic batch axis, so one program serves any batch size."""
+    if not isinstance(network, torch.fx.GraphModule):  # an exported graph refuses .eval()
+        network.eval()
+    batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
+    return torch.export.export(network, (example,), dynamic_shapes=({0: batch},))
+
+
+def float_layers_left(network: nn.Module, mode: Mode) -> list[str]:
+    """Layers that ``mode`` leaves in float32: dynamic int8 covers linear layers only."""
+    if mode == "static":
+        return []
+    return [
+        f"{name} ({type(m).__name__})"
+        for name, m in network.named_modules()
+        if isinstance(m, PRUNABLE) and not isinstance(m, nn.Linear)
+    ]
+
+
+def quantize(
+    network: nn.Module,
+    mode: Mode,
+    example: torch.Tensor,
+    calibration: Iterable[torch.Tensor] | None = None,
+) -> nn.Module:
+    """The int8 graph of ``network``; static quantization observes ``calibration`` batches."""
+    if mode == "static" and calibration is None:
+        raise ValueError(
+            "static quantization needs calibration images (--calibration N) to fix the "
+            "activations' scales; or use --quantize dynamic"
+        )
+    if mode == "dynamic" and not any(isinstance(m, nn.Linear) for m in network.modules()):
+        kinds = sorted({type(m).__name__ for m in network.modules() if not list(m.children())})
+        raise ValueError(
+            f"dynamic int8 quantizes Linear layers only and this network has none (its layers: "
+            f"{', '.join(kinds)}); use --quantize static"
+        )
+    quantizer = x86.X86InductorQuantizer()
+    quantizer.set_global(
+        x86.get_default_x86_inductor_quantization_config(is_dynamic=mode == "dynamic")
+    )
+    prepared = prepare_pt2e(export_network(network, example).module(), quantizer)
+    with torch.no_grad():
+        for images in calibration or [example]:
+            prepared(images)
+    return drop_unused_tensors(move_exported_model_to_eval(convert_pt2e(prepared)))
+
+
+def drop_unused_tensors(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Remove the float32 weights that conversion replaced by int8 constants but left on the
+    module: exported again, they would make the int8 file larger than the float one."""
+    used = {node.target for node in graph.graph.nodes if node.op == "get_attr"}
+    for name, _ in [*graph.named_parameters(), *graph.named_buffers()]:
+        if name not in used:
+            owner, _, attribute = name.rpartition(".")
+            delattr(graph.get_submodule(owner) if owner else graph, attribute)
+    return graph
+
+
+def load_program(path: str | Path) -> nn.Module:
+    """A saved program as a callable module (torchao's quantize / dequantize operators must
+    be registered before an int8 program can be read, hence this module's import)."""
+    return torch.export.load(Path(path)).module()
+
+
+def lowered(module: nn.Module):
+    """``module`` compiled by Inductor with its weights frozen into constants: where int8
+    kernels (and fused float ones) replace the reference graph."""
+    import torch._inductor.config as inductor
+
+    inductor.freezing = True
+    return torch.compile(module)
+
+
+def save_program(module: nn.Module, example: torch.Tensor, path: str | Path) -> Path:
+    """Write ``module`` as a ``torch.export`` program (``torch.export.load`` reads it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.export.save(export_network(module, example), path)
+    return path
