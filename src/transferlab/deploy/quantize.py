@@ -29,6 +29,9 @@ def export_network(network: nn.Module, example: torch.Tensor) -> torch.export.Ex
     if not isinstance(network, torch.fx.GraphModule):  # an exported graph refuses .eval()
         network.eval()
     batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
+    # the program keeps its example inputs: a copy of two images, never a view that would
+    # drag the storage of a whole batch into the file
+    example = example[:2].clone()
     return torch.export.export(network, (example,), dynamic_shapes=({0: batch},))
 
 
