@@ -51,6 +51,7 @@ bench: install
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/target_labels.py
 	$(PY) benchmarks/distillation.py
+	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -88,3 +89,25 @@ def source_only_mnist_to_mnistm(tmp_path_factory):
         config("source_only/mnist_to_mnistm.yaml"),
         baseline_budget(3),
     )
+
+
+@pytest.fixture(scope="module")
+def trained(source_only_mnist_to_mnistm):
+    """``(network, info, checkpoint path)`` of the shared source-only run."""
+    from transferlab.deploy.network import load_network
+
+    path = source_only_mnist_to_mnistm.checkpoint_path
+    network, info = load_network(path)
+    return network, info, path
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """MNIST -> MNIST-M as in the configs: 500 source test images, 256 calibration ones."""
+    from transferlab.data import DigitDomains
+
+    data = DigitDomains(source="mnist", target="mnistm", batch_size=128, num_workers=0)
+    data.setup("fit")
+    test = list(data.eval_dataloader("source", "test"))[:4]
+    calibration = list(itertools.islice(data.eval_dataloader("target", "train", False), 2))
+    return {"test": test, "calibration": calibration, "images": torch.cat([b[0] for b in test])}

@@ -63,6 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def written_by(path: str) -> str | None:
+    """The method that wrote a checkpoint, read before anything is built from it."""
+    if not Path(path).is_file():
+        return None  # load_network says so
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    return payload.get("transferlab", {}).get("method") if isinstance(payload, dict) else None
+
+
 def data_config(args: argparse.Namespace) -> Path | None:
     if args.data:
         path = Path(args.data)
@@ -115,6 +123,14 @@ def example_input(info: dict, data) -> torch.Tensor:
 def run(argv: list[str] | None = None) -> dict:
     """Export as the command line says; returns the report."""
     args = parse_args(argv)
+    if written_by(args.ckpt) == "QuantizationAwareTraining" and (
+        args.format != "torch_export" or args.quantize != "none" or args.prune_channels
+    ):
+        raise ValueError(
+            f"{args.ckpt} is a quantization-aware-trained checkpoint: it converts to int8 "
+            "itself, so export it with --format torch_export alone (no --quantize or "
+            "--prune_channels)"
+        )
     network, info = load_network(args.ckpt)  # clear errors for a missing or foreign file
     config = data_config(args)
     if args.quantize == "static" and config is None:
@@ -130,7 +146,9 @@ def run(argv: list[str] | None = None) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
 
-    reference = network
+    # what the written model is compared with: the float32 network (a QAT checkpoint has
+    # none: its training graph was fake-quantized, compare with its test accuracy)
+    reference = None if isinstance(network, torch.fx.GraphModule) else network
     if args.prune_channels:
         network = load_network(args.ckpt)[0]
         report_pruning = prune_channels(network, args.prune_channels, example)
@@ -198,8 +216,10 @@ def measure(args, reference, predict, timed, example, data) -> dict:
     if data is not None:
         for domain, batches in labeled_test_loaders(data).items():
             ours, labels = predictions(predict, batches)
-            theirs, _ = predictions(reference, batches)
             results[f"{domain}_test_acc"] = float((ours.argmax(1) == labels).float().mean())
+            if reference is None:
+                continue
+            theirs, _ = predictions(reference, batches)
             results[f"{domain}_test_acc_float32"] = float(
                 (theirs.argmax(1) == labels).float().mean()
             )

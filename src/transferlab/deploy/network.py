@@ -44,6 +44,8 @@ def network_of(model: TransferModule) -> nn.Module:
             f"so it has no network to export; methods that export: "
             f"{', '.join(deployable_method_names())}"
         )
+    if isinstance(network, torch.fx.GraphModule):  # already int8 (QAT): set for inference
+        return network
     return network.eval()
 
 

@@ -8,6 +8,8 @@ dequantize ops around float kernels; its int8 speed appears only once Inductor l
 
 from __future__ import annotations
 
+import copy
+import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -15,8 +17,8 @@ from typing import Literal
 import torch
 import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as x86
 from torch import nn
-from torchao.quantization.pt2e import move_exported_model_to_eval
-from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+from torchao.quantization.pt2e import move_exported_model_to_eval, move_exported_model_to_train
+from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e, prepare_qat_pt2e
 
 from transferlab.evaluation.model_size import PRUNABLE
 
@@ -24,10 +26,14 @@ Mode = Literal["static", "dynamic"]
 MAX_BATCH = 4096
 
 
-def export_network(network: nn.Module, example: torch.Tensor) -> torch.export.ExportedProgram:
-    """``torch.export`` with a dynamic batch axis, so one program serves any batch size."""
+def export_network(
+    network: nn.Module, example: torch.Tensor, train: bool = False
+) -> torch.export.ExportedProgram:
+    """``torch.export`` with a dynamic batch axis, so one program serves any batch size;
+    in eval mode unless ``train`` (QAT captures the training graph: BatchNorm on batch
+    statistics)."""
     if not isinstance(network, torch.fx.GraphModule):  # an exported graph refuses .eval()
-        network.eval()
+        network.train(train)
     batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
     # the program keeps its example inputs: a copy of two images, never a view that would
     # drag the storage of a whole batch into the file
@@ -64,11 +70,7 @@ def quantize(
             f"dynamic int8 quantizes Linear layers only and this network has none (its layers: "
             f"{', '.join(kinds)}); use --quantize static"
         )
-    quantizer = x86.X86InductorQuantizer()
-    quantizer.set_global(
-        x86.get_default_x86_inductor_quantization_config(is_dynamic=mode == "dynamic")
-    )
-    prepared = prepare_pt2e(export_network(network, example).module(), quantizer)
+    prepared = prepare_pt2e(export_network(network, example).module(), x86_quantizer(mode))
     with torch.no_grad():
         for images in calibration or [example]:
             prepared(images)
@@ -90,6 +92,35 @@ def load_program(path: str | Path) -> nn.Module:
     """A saved program as a callable module (torchao's quantize / dequantize operators must
     be registered before an int8 program can be read, hence this module's import)."""
     return torch.export.load(Path(path)).module()
+
+
+def x86_quantizer(mode: Mode | Literal["qat"]) -> x86.X86InductorQuantizer:
+    config = x86.get_default_x86_inductor_quantization_config(
+        is_dynamic=mode == "dynamic", is_qat=mode == "qat"
+    )
+    return x86.X86InductorQuantizer().set_global(config)
+
+
+def prepare_for_qat(network: nn.Module, example: torch.Tensor) -> torch.fx.GraphModule:
+    """``network`` as a graph with int8 fake quantization that trains (QAT). Lightning
+    calls ``.train()`` / ``.eval()``, which an exported graph refuses; here they switch
+    its BatchNorm and dropout the way torchao's ``move_exported_model_to_*`` do."""
+    exported = export_network(network, example, train=True).module()
+    graph = prepare_qat_pt2e(exported, x86_quantizer("qat"))
+
+    def train(self, mode: bool = True):
+        (move_exported_model_to_train if mode else move_exported_model_to_eval)(self)
+        self.training = mode
+        return self
+
+    graph.train = types.MethodType(train, graph)
+    graph.eval = types.MethodType(lambda self: self.train(False), graph)
+    return graph
+
+
+def convert_qat(graph: torch.fx.GraphModule) -> nn.Module:
+    """The int8 graph of a QAT-trained graph (its observers' scales, frozen)."""
+    return drop_unused_tensors(move_exported_model_to_eval(convert_pt2e(copy.deepcopy(graph))))
 
 
 def lowered(module: nn.Module):

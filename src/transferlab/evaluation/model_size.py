@@ -7,13 +7,32 @@ number read from the config would hide that.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 
 def count_parameters(module: nn.Module) -> int:
+    """Weights and biases; in a converted int8 graph (whose weights are int8 constants, not
+    parameters), every tensor the graph reads except the quantization scales and zero
+    points."""
+    if isinstance(module, torch.fx.GraphModule):
+        names = {n.target for n in module.graph.nodes if n.op == "get_attr"}
+        return sum(
+            getattr_path(module, name).numel()
+            for name in names
+            if "scale" not in name
+            and "zero_point" not in name
+            and isinstance(getattr_path(module, name), torch.Tensor)
+        )
     return sum(p.numel() for p in module.parameters())
+
+
+def getattr_path(module: nn.Module, dotted: str):
+    for part in dotted.split("."):
+        module = getattr(module, part)
+    return module
 
 
 def prunable_layers(module: nn.Module) -> list[tuple[str, nn.Module]]:

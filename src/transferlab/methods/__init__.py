@@ -18,7 +18,7 @@ from transferlab.methods.adaptation import (
     ImportanceWeighting,
 )
 from transferlab.methods.base import TransferModule
-from transferlab.methods.compression import KnowledgeDistillation
+from transferlab.methods.compression import KnowledgeDistillation, QuantizationAwareTraining
 from transferlab.methods.meta import MAML, EpisodicModule, ProtoNet, SupportSetBaseline
 from transferlab.methods.metric import (
     CenterLossEmbedding,
@@ -61,6 +61,7 @@ __all__ = [
     "MeanTeacher",
     "MetricLearningModule",
     "ProtoNet",
+    "QuantizationAwareTraining",
     "SHOT",
     "SelfTraining",
     "SemiSupervisedModule",

@@ -88,8 +88,10 @@ class TransferModule(L.LightningModule):
         compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
             Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
             pays off on a GPU with a large backbone; on a CPU the compile time dominates.
-        init_from: a transferlab checkpoint whose backbone *and* head start this run (to
-            prune or fine-tune a trained classifier further); same backbone and classes.
+        init_from: where this run's backbone *and* head start, to prune or fine-tune a
+            trained classifier further: a transferlab checkpoint, or a ``network.pt`` of
+            ``transferlab-export`` (e.g. after ``--prune_channels``, whose smaller layers this
+            model takes over); same backbone name and class count.
     """
 
     trains_on_labeled_target: ClassVar[bool] = False
@@ -238,8 +240,8 @@ class TransferModule(L.LightningModule):
 
         A training-step value logged ``on_step`` only reaches a logger on the steps that
         Lightning writes (every ``trainer.log_every_n_steps``); on the others, Lightning
-        still files it in its result collection, which cost about 5% of a digit CNN's DANN
-        step (``benchmarks/throughput.py``). Those values are dropped here. Kept: values for
+        still files it in its result collection: 7% of the time of 300 digit-CNN DANN steps
+        under cProfile, for five values a step. Those values are dropped here. Kept: values for
         the progress bar or accumulated over the epoch, every value outside
         ``training_step``, and the last batch of each epoch, so that callbacks that read
         ``trainer.callback_metrics`` at epoch end (e.g. ``EarlyStopping``) see fresh values.

@@ -1,0 +1,40 @@
+"""Quantization-aware training: the network trains as a fake-quantized graph, its
+checkpoint rebuilds that graph, and it converts to an int8 program that agrees with it."""
+
+import pytest
+import torch
+
+from tests.conftest import build_cli, config
+from transferlab.commands.export import run as export
+from transferlab.deploy.measure import predictions
+from transferlab.deploy.network import network_of
+from transferlab.methods.base import load_method
+
+
+def test_qat_trains_fake_quantized_reloads_and_converts_to_a_matching_int8_program(
+    source_only_mnist_to_mnistm, digits, tmp_path
+):
+    """One run for every check: QAT graphs are slow to trace on one core."""
+    cli = build_cli(
+        config("quantization/mnist_digit_cnn_qat.yaml"),
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=15",
+        "--trainer.limit_val_batches=3",
+        f"--model.init_args.init_from={source_only_mnist_to_mnistm.checkpoint_path}",
+        f"--checkpoint.dirpath={tmp_path}",
+    )
+    graph = cli.model.qat_network
+    assert any("FakeQuantize" in type(m).__name__ for m in graph.modules())
+    start = {k: v.clone() for k, v in graph.state_dict().items() if v.is_floating_point()}
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert any(not torch.equal(graph.state_dict()[k], v) for k, v in start.items())
+    assert cli.trainer.callback_metrics["val/source_acc"] > 0.9  # it started trained
+
+    model, _ = load_method(tmp_path / "last.ckpt")  # rebuilds the graph, then loads it
+    assert torch.equal(model(digits["images"]), cli.model.eval()(digits["images"]))
+    fake, _ = predictions(model, digits["test"])
+    real, _ = predictions(network_of(model), digits["test"])
+    assert (fake.argmax(1) == real.argmax(1)).float().mean() >= 0.98
+
+    with pytest.raises(ValueError, match="quantization-aware-trained checkpoint"):
+        export([f"--ckpt={tmp_path / 'last.ckpt'}", "--format=onnx"])
