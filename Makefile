@@ -52,6 +52,7 @@ bench: install
 	$(PY) benchmarks/target_labels.py
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/compression.py
+	$(PY) benchmarks/onnx_parity.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py

@@ -17,6 +17,7 @@ def test_the_steps_compound_to_the_target_sparsity():
         left *= 1 - pruning.amount_at_epoch(epoch)
     assert left == pytest.approx(0.1)
     assert pruning.amount_at_epoch(3) == 0.0
+    assert pruning.sparsity_after(2) == pytest.approx(0.9)
     with pytest.raises(ValueError, match="sparsity must be in"):
         GlobalMagnitudePruning(sparsity=1.5)
 
@@ -45,6 +46,24 @@ def test_pruning_a_trained_model_reaches_the_sparsity_and_the_checkpoint_keeps_i
     images = torch.rand(16, 3, 28, 28)
     assert torch.equal(reloaded(images), model(images))
     assert cli.trainer.callback_metrics["val/source_acc"] > 0.9  # a trained model, still
+
+
+def test_a_resumed_pruning_run_keeps_its_zeros(tmp_path):
+    """A checkpoint holds the zeros but not the masks: resuming must not let them regrow."""
+    pruning = (
+        '--trainer.callbacks=[{"class_path": "transferlab.callbacks.GlobalMagnitudePruning", '
+        '"init_args": {"sparsity": 0.8, "pruning_epochs": 1}}]'
+    )
+    short = ("--trainer.limit_train_batches=5", "--trainer.limit_val_batches=2", pruning)
+    args = (config("pruning/mnist_digit_cnn_90.yaml"), *short, f"--checkpoint.dirpath={tmp_path}")
+    first = build_cli(*args, "--trainer.max_epochs=1")
+    first.trainer.fit(first.model, datamodule=first.datamodule)
+    resumed = build_cli(*args, "--trainer.max_epochs=3")
+    resumed.trainer.fit(
+        resumed.model, datamodule=resumed.datamodule, ckpt_path=str(tmp_path / "last.ckpt")
+    )
+    model = resumed.model
+    assert weight_sparsity(model.backbone, model.head) == pytest.approx(0.8, abs=0.01)
 
 
 def test_more_pruning_steps_than_epochs_is_refused(tmp_path):

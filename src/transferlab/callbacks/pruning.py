@@ -75,8 +75,20 @@ class GlobalMagnitudePruning(ModelPruning):
             if isinstance(callback, SelectionCheckpoint):
                 callback.from_epoch = max(callback.from_epoch, self.pruning_epochs - 1)
 
+    def sparsity_after(self, epoch: int) -> float:
+        """Share of zeros once the pruning step of ``epoch`` is done."""
+        steps = min(epoch + 1, self.pruning_epochs)
+        return 1 - (1 - self.sparsity) ** (steps / self.pruning_epochs)
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._run_pruning(pl_module.current_epoch)
+        epoch = pl_module.current_epoch
+        masked = any(hasattr(layer, "weight_mask") for layer, _ in self._parameters_to_prune)
+        if epoch > 0 and not masked:
+            # resumed from a checkpoint: it kept the zeros but not the masks, so mask them
+            # again (the zeros are the smallest weights) or fine-tuning would regrow them
+            self.apply_pruning(self.sparsity_after(epoch))
+        else:
+            self._run_pruning(epoch)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Log the sparsity of the weights as they are (masked) at this validation."""
