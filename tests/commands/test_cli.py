@@ -6,7 +6,7 @@ import torch
 from tests.conftest import CONFIGS, build_cli, config, run_transferlab
 from tests.data.test_image_folders import make_domains
 
-PRESET_FOLDERS = ("trainer", "data")
+PRESET_FOLDERS = ("trainer", "data", "active")  # active/: tests/commands/test_active.py
 EXPERIMENTS = sorted(p for p in CONFIGS.glob("*/*.yaml") if p.parent.name not in PRESET_FOLDERS)
 TRAINER_PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
 DATA_PRESETS = sorted((CONFIGS / "data").glob("*.yaml"))

@@ -45,6 +45,9 @@ class SemiSupervisedSplits:
         label_noise: share of the labeled subset whose labels are flipped.
         noise_kind: ``symmetric`` (to any other class) or ``pair`` (``c`` to ``c + 1``).
         flip: allow horizontal flips in the views (natural images; not digits).
+        labeled_indices: which images of the training split are labeled (positions in it),
+            instead of ``labels_per_class`` drawn at random: what an active-learning loop
+            chose so far.
     """
 
     def __init__(
@@ -56,9 +59,11 @@ class SemiSupervisedSplits:
         label_noise: float = 0.0,
         noise_kind: NoiseKind = "symmetric",
         flip: bool = False,
+        labeled_indices: list[int] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.labeled_indices = None if labeled_indices is None else list(labeled_indices)
         if labels_per_class < 1 or unlabeled_ratio < 1:
             raise ValueError("labels_per_class and unlabeled_ratio must be at least 1")
         self.labels_per_class, self.unlabeled_ratio = labels_per_class, unlabeled_ratio
@@ -71,12 +76,14 @@ class SemiSupervisedSplits:
         if self.splits:
             return
         self.views = ViewMaker(self.mean, self.std, self.flip)
-        val_fraction, test_fraction = self.fractions
-        fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
+        fractions = self._split_fractions()
         domain = self.load_domain(self.source, False)
         train, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
         train_labels = dataset_labels(Subset(domain, train))
-        labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
+        if self.labeled_indices is None:
+            labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
+        else:
+            labeled, rest = self._given_labeled(len(train))
         true = train_labels[labeled]
         noisy = noisy_labels(
             true, self.label_noise, self.num_classes, self.noise_kind, seed=self.split_seed
@@ -98,6 +105,26 @@ class SemiSupervisedSplits:
                 "val": Subset(other, val),
                 "test": Subset(other, test),
             }
+
+    def _split_fractions(self) -> tuple[float, float, float]:
+        val_fraction, test_fraction = self.fractions
+        return (1 - val_fraction - test_fraction, val_fraction, test_fraction)
+
+    def _given_labeled(self, train_size: int) -> tuple[list[int], list[int]]:
+        chosen = set(self.labeled_indices)
+        if not chosen or len(chosen) != len(self.labeled_indices):
+            raise ValueError("labeled_indices must be non-empty and without repeats")
+        if min(chosen) < 0 or max(chosen) >= train_size:
+            raise ValueError(f"labeled_indices must lie in [0, {train_size}): the training split")
+        return sorted(chosen), [i for i in range(train_size) if i not in chosen]
+
+    def training_pool(self) -> tuple[Dataset, torch.Tensor]:
+        """The whole labeled domain's training split in a fixed order, and its labels: the
+        pool an active-learning loop queries (positions = ``labeled_indices``)."""
+        domain = self.load_domain(self.source, False)
+        train, _, _ = split_indices(len(domain), self._split_fractions(), seed=self.split_seed)
+        pool = Subset(domain, train)
+        return pool, dataset_labels(pool)
 
     def train_dataloader(self) -> CombinedLoader:
         labeled = self.splits["source"]["train"]

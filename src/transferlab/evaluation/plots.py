@@ -65,3 +65,21 @@ def image_grid(images: np.ndarray, rows: int, title: str, path: str | Path) -> P
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def save_learning_curves(curves: dict[str, list[tuple[int, float]]], path: str | Path) -> Path:
+    """Test accuracy against the number of labels, one line per strategy (active learning)."""
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for label, points in curves.items():
+        labels, accuracy = zip(*sorted(points), strict=True)
+        axis.plot(labels, accuracy, "o-", markersize=3, label=label)
+    axis.set_xlabel("labeled images")
+    axis.set_ylabel("test accuracy (%)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
