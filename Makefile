@@ -53,6 +53,7 @@ bench: install
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/onnx_parity.py
+	$(PY) benchmarks/active_learning.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py
