@@ -42,12 +42,7 @@ def tsne_domains_figure(
         axis.set_xticks([])
         axis.set_yticks([])
     figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=110)
 
 
 def image_grid(images: np.ndarray, rows: int, title: str, path: str | Path) -> Path:
@@ -59,12 +54,7 @@ def image_grid(images: np.ndarray, rows: int, title: str, path: str | Path) -> P
     for axis in np.ravel(axes):
         axis.axis("off")
     figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=110)
 
 
 def save_learning_curves(curves: dict[str, list[tuple[int, float]]], path: str | Path) -> Path:
@@ -77,9 +67,14 @@ def save_learning_curves(curves: dict[str, list[tuple[int, float]]], path: str |
     axis.set_ylabel("test accuracy (%)")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
+    return save_figure(figure, path, dpi=120)
+
+
+def save_figure(figure, path: str | Path, dpi: int) -> Path:
+    """Lay out, write (creating the folder) and close ``figure``."""
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=dpi)
     plt.close(figure)
     return path
