@@ -19,6 +19,7 @@ Calibration images are unlabeled training images of ``--calibration_domain``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def run(argv: list[str] | None = None) -> dict:
     # none: its training graph was fake-quantized, compare with its test accuracy)
     reference = None if isinstance(network, torch.fx.GraphModule) else network
     if args.prune_channels:
-        network = load_network(args.ckpt)[0]
+        network = copy.deepcopy(network)  # pruned in place; the float32 one stays the reference
         report_pruning = prune_channels(network, args.prune_channels, example)
         save_network(
             network, output / "network.pt", {**info, "pruned_channels": args.prune_channels}
