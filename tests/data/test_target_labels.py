@@ -83,5 +83,19 @@ def test_a_method_that_would_ignore_target_labels_is_refused():
         "--data.init_args.target_labels_per_class=2",
         "--trainer.fast_dev_run=true",
     )
-    with pytest.raises(ValueError, match="FixMatch does not train on labeled target images"):
+    with pytest.raises(ValueError, match="FixMatch does not train on them"):
         cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+
+def test_queried_target_positions_form_the_labeled_stream_with_the_labels_given():
+    """Active domain adaptation: the loop's positions index ``training_pool()``."""
+    data = DigitDomains(target_labeled_indices=[5, 0, 9], target_annotations={9: 3}, batch_size=2)
+    pool, labels = data.training_pool()
+    data.setup("fit")
+    labeled = data.splits["target"]["labeled"]
+    assert [int(labeled[i][1]) for i in range(3)] == [int(labels[0]), int(labels[5]), 3]
+    assert torch.equal(labeled[0][0], pool[0][0])
+    assert len(data.splits["target"]["train"]) == len(pool) - 3
+    assert not image_keys(labeled) & image_keys(data.splits["target"]["train"])
+    with pytest.raises(ValueError, match="target_labels_per_class or target_labeled_indices"):
+        DigitDomains(target_labels_per_class=2, target_labeled_indices=[1])

@@ -1,21 +1,35 @@
 """``transferlab-active -c configs/active/mnist_entropy.yaml``: active learning from the CLI.
 
-The YAML is a ``transferlab fit`` config (any method on ``SemiSupervisedDigits`` or
-``SemiSupervisedImageFolder``) with one more section, ``active:``::
+The YAML is a ``transferlab fit`` config with one more section, ``active:``. With
+``SemiSupervisedDigits`` or ``SemiSupervisedImageFolder`` the pool is the labeled domain's
+training split (any method; a semi-supervised one also trains on the unlabeled rest). With
+a two-domain ``DigitDomains`` / ``ImageFolderDomains`` the pool is the *target* training
+split and the queried target labels join training (active domain adaptation: DANN, SHOT,
+any method that trains on labeled target images); the test reports target accuracy::
 
     active:
       strategy: entropy        # random, least_confident, margin, entropy, bald, core_set, badge
-      initial_per_class: 2     # labels per class to start from (drawn with the seed)
+      initial_per_class: 2     # labels per class to start from (drawn with the seed);
+                               # 0: a cold start, the first batch chosen unseen
+      cold_start_size: 20      # its size: k-center greedy on the untrained model's
+                               # features (set model.init_args.weights to a pretrained
+                               # or SimCLR backbone to make them meaningful)
       query_size: 10           # labels added per round
       budget: 60               # labels at the end
       warm_start: false        # each round starts from the last round's weights (init_from)
       mc_passes: 10            # dropout passes for BALD
+      annotator: simulated     # or csv: a person labels each query in a CSV file
       output: runs/active/mnist_entropy
 
-Every round runs ``Trainer.fit`` on the labeled positions of the training split
-(``data.init_args.labeled_indices``; a semi-supervised method also trains on the unlabeled
-rest), tests the checkpoint its protocol selected, scores the pool and queries. The offline
-data's known labels answer the queries (a simulated annotator). ``state.json`` in
+Every round runs ``Trainer.fit`` on the labeled positions of the pool
+(``data.init_args.labeled_indices`` and the labels given so far,
+``data.init_args.annotations``; a semi-supervised method also trains on the unlabeled
+rest), tests the checkpoint its protocol selected, scores the pool with ``Trainer.predict``
+and queries. ``annotator: simulated`` answers from the offline data's known labels;
+``annotator: csv`` writes ``output/queries/round_<r>.csv`` and stops: fill in its ``label``
+column with class names and run the same command again. On your own images
+(``SemiSupervisedImageFolder`` with ``unlabeled_domain`` a flat folder of unlabeled
+images) the pool is the labeled training images plus that folder. ``state.json`` in
 ``output`` is rewritten after every round: run the same command again to resume. A
 learning curve (``curve.png``) is drawn at the end.
 """
@@ -23,12 +37,16 @@ learning curve (``curve.png``) is drawn at the end.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
+import torch
 import yaml
 
-from transferlab.active.loop import NEEDS, run_loop
+from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
+from transferlab.active.loop import NEEDS, run_loop, score_pool
+from transferlab.active.strategies import core_set
 from transferlab.commands.cli import TransferLabCLI
 from transferlab.data.datasets import per_class_subset
 from transferlab.evaluation.plots import save_learning_curves
@@ -37,12 +55,15 @@ from transferlab.methods.base import load_method
 ACTIVE_KEYS = {
     "strategy",
     "initial_per_class",
+    "cold_start_size",
     "query_size",
     "budget",
     "warm_start",
     "mc_passes",
+    "annotator",
     "output",
 }
+ANNOTATORS = ("simulated", "csv")
 QUIET = ["--trainer.logger=false", "--trainer.enable_progress_bar=false"]
 
 
@@ -64,21 +85,28 @@ def read_config(path: str | Path) -> tuple[dict, dict]:
         raise ValueError(
             f"{path}: active.strategy={active.get('strategy')!r}; choose from {', '.join(NEEDS)}"
         )
+    if active.get("annotator", "simulated") not in ANNOTATORS:
+        raise ValueError(
+            f"{path}: active.annotator={active['annotator']!r}; choose from {', '.join(ANNOTATORS)}"
+        )
     defaults = {"initial_per_class": 2, "query_size": 10, "budget": 100, "warm_start": False}
-    defaults |= {"mc_passes": 10, "output": f"runs/active/{path.stem}"}
+    defaults |= {"mc_passes": 10, "annotator": "simulated", "output": f"runs/active/{path.stem}"}
+    defaults |= {"cold_start_size": 20}
     return {**defaults, **active}, config
 
 
-def fit_round(fit_config: Path, labeled: list[int], round_: int, active: dict, extra, seed):
+def fit_round(fit_config: Path, labeled, annotations, round_: int, active: dict, extra, seed):
     """One ``transferlab fit`` + ``test`` on the labeled positions; the selected model and
     its test accuracy."""
     output = Path(active["output"])
+    labeled_key, annotations_key = active["pool_arguments"]
     args = [
         "-c",
         str(fit_config),
         *QUIET,
         *extra,
-        f"--data.init_args.labeled_indices={json.dumps(labeled)}",
+        f"--data.init_args.{labeled_key}={json.dumps(labeled)}",
+        f"--data.init_args.{annotations_key}={json.dumps(annotations)}",
         f"--seed_everything={seed + round_}",
         f"--trainer.default_root_dir={output / 'rounds'}",
         f"--run_name=round_{round_}",
@@ -97,7 +125,16 @@ def fit_round(fit_config: Path, labeled: list[int], round_: int, active: dict, e
     test = {key: value for metrics in per_loader for key, value in metrics.items()}
     model, _ = load_method(best)
     score = float(cli.trainer.checkpoint_callback.best_model_score)
-    return model, {"test_acc": float(test["test/source_acc"]), "select_score": score}
+    test_acc = float(test[f"test/{active['pool_role']}_acc"])
+    return model, {"test_acc": test_acc, "select_score": score}
+
+
+def cold_start_batch(fit_config: Path, extra, pool, size: int) -> list[int]:
+    """The first batch of a loop without labels: k-center greedy (core-set) on the features
+    of the configured network before any training, so the batch covers the pool."""
+    model = TransferLabCLI(args=["-c", str(fit_config), *QUIET, *extra], run=False).model
+    features = score_pool(model, pool, "core_set")["features"]
+    return core_set(features, size, torch.zeros(len(pool), dtype=torch.bool)).tolist()
 
 
 def main(argv: list[str] | None = None):
@@ -114,7 +151,19 @@ def main(argv: list[str] | None = None):
 
     data = TransferLabCLI(args=["-c", str(fit_config), *QUIET, *extra], run=False).datamodule
     pool, labels = data.training_pool()
-    initial, _ = per_class_subset(labels, active["initial_per_class"], args.seed)
+    active |= {"pool_role": data.pool_role, "pool_arguments": data.pool_arguments}
+    known = (labels >= 0).nonzero().flatten()
+    initial, cold_start = [], None
+    if active["initial_per_class"] > 0:
+        chosen, _ = per_class_subset(labels[known], active["initial_per_class"], args.seed)
+        initial = known[chosen].tolist()
+    else:
+        size = active["cold_start_size"]
+        cold_start = functools.partial(cold_start_batch, fit_config, extra, pool, size)
+    if active["annotator"] == "csv":
+        annotator = CsvAnnotator(output / "queries", pool, data.classes)
+    else:
+        annotator = SimulatedAnnotator(labels)
     state = run_loop(
         output / "state.json",
         initial,
@@ -122,14 +171,20 @@ def main(argv: list[str] | None = None):
         active["query_size"],
         active["budget"],
         pool,
-        lambda labeled, round_: fit_round(fit_config, labeled, round_, active, extra, args.seed),
+        lambda labeled, given, round_: fit_round(
+            fit_config, labeled, given, round_, active, extra, args.seed
+        ),
+        annotator,
         seed=args.seed,
         passes=active["mc_passes"],
         max_rounds=args.max_rounds,
+        cold_start=cold_start,
     )
     curve = [(h["labels"], 100 * h["test_acc"]) for h in state.history]
-    save_learning_curves({active["strategy"]: curve}, output / "curve.png")
-    print(f"state: {output / 'state.json'}; learning curve: {output / 'curve.png'}")
+    if curve:
+        save_learning_curves({active["strategy"]: curve}, output / "curve.png")
+    waiting = f"; waiting for {annotator.path(state.round - 1)}" if state.pending else ""
+    print(f"state: {output / 'state.json'}; learning curve: {output / 'curve.png'}{waiting}")
     return state
 
 

@@ -20,7 +20,9 @@ of images; :meth:`DomainDataModule.target_has_labels` is then false, target batc
 images everywhere and ``test`` reports label-free scores instead of target accuracy), and
 *a few target labels* (``target_labels_per_class``: k labeled images per class drawn from
 the target training split, served as a third training stream ``"target_labeled"`` and
-removed from the unlabeled stream; never from the validation or test split).
+removed from the unlabeled stream; never from the validation or test split). An
+active-learning loop chooses those images instead (``target_labeled_indices``, positions in
+:meth:`DomainDataModule.training_pool`): active domain adaptation.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from transferlab.data.datasets import (
     EpochSeededSampler,
+    Relabeled,
     Unlabeled,
     dataset_labels,
     per_class_subset,
@@ -73,7 +76,14 @@ class DomainDataModule(L.LightningDataModule, ABC):
         omit_source_classes: class names left out of the source *training* split only
             (validation and test keep them), e.g. to see whether a distilled student
             learns a class from the teacher's soft targets alone, never seeing one.
+        target_labeled_indices: which target training images are labeled (positions in
+            :meth:`training_pool`), instead of ``target_labels_per_class`` at random: what
+            an active-learning loop queried so far.
+        target_annotations: labels a person gave, by the same positions (class index).
     """
+
+    pool_role = "target"  # the domain an active-learning loop queries and is tested on
+    pool_arguments = ("target_labeled_indices", "target_annotations")
 
     def __init__(
         self,
@@ -88,8 +98,14 @@ class DomainDataModule(L.LightningDataModule, ABC):
         target_val_labels: bool = False,
         target_labels_per_class: int = 0,
         omit_source_classes: list[str] | None = None,
+        target_labeled_indices: list[int] | None = None,
+        target_annotations: dict[int, int] | None = None,
     ) -> None:
         super().__init__()
+        if target_labeled_indices is not None and target_labels_per_class:
+            raise ValueError("give target_labels_per_class or target_labeled_indices, not both")
+        self.target_labeled_indices = target_labeled_indices
+        self.target_annotations = {int(k): int(v) for k, v in (target_annotations or {}).items()}
         self.source, self.target = source, target
         self.batch_size = batch_size
         self.num_workers = default_num_workers() if num_workers is None else num_workers
@@ -133,6 +149,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
                 ("oracle", self.oracle),
                 ("target_val_labels", self.target_val_labels),
                 ("target_labels_per_class", self.target_labels_per_class),
+                ("target_labeled_indices", self.target_labeled_indices),
             )
             if value
         ]
@@ -155,12 +172,7 @@ class DomainDataModule(L.LightningDataModule, ABC):
         self.check_target_label_options()
         for role, name in (("source", self.source), ("target", self.target)):
             train_copy, eval_copy = self.load_domain(name, True), self.load_domain(name, False)
-            val_fraction, test_fraction = self.fractions
-            train_idx, val_idx, test_idx = self.predefined_split(name) or split_indices(
-                len(eval_copy),
-                (1 - val_fraction - test_fraction, val_fraction, test_fraction),
-                seed=self.split_seed + (0 if role == "source" else 1),
-            )
+            train_idx, val_idx, test_idx = self._split(role, len(eval_copy))
             self.splits[role] = {
                 "train": Subset(train_copy, train_idx),
                 "val": Subset(eval_copy, val_idx),
@@ -168,6 +180,8 @@ class DomainDataModule(L.LightningDataModule, ABC):
             }
         if self.target_labels_per_class:
             self._split_off_labeled_target()
+        if self.target_labeled_indices is not None:
+            self._split_off_queried_target()
         if self.omit_source_classes:
             self._omit_source_training_classes()
 
@@ -193,6 +207,42 @@ class DomainDataModule(L.LightningDataModule, ABC):
             raise ValueError(f"target_labels_per_class: {error}") from error
         self.splits["target"]["labeled"] = Subset(train, chosen)
         self.splits["target"]["train"] = Subset(train, rest)
+
+    def _split(self, role: str, size: int) -> list[list[int]]:
+        val_fraction, test_fraction = self.fractions
+        return self.predefined_split(self.source if role == "source" else self.target) or (
+            split_indices(
+                size,
+                (1 - val_fraction - test_fraction, val_fraction, test_fraction),
+                seed=self.split_seed + (0 if role == "source" else 1),
+            )
+        )
+
+    def training_pool(self) -> tuple[Dataset, torch.Tensor]:
+        """The target training split (unaugmented) and its labels: the pool an active
+        domain-adaptation loop queries. Validation and test splits are never in it."""
+        eval_copy = self.load_domain(self.target, False)
+        pool = Subset(eval_copy, self._split("target", len(eval_copy))[0])
+        return pool, dataset_labels(pool)
+
+    def _split_off_queried_target(self) -> None:
+        """The queried target images (with the labels given for them) to their own stream."""
+        train = self.splits["target"]["train"]
+        chosen = sorted(set(self.target_labeled_indices))
+        if not chosen or len(chosen) != len(self.target_labeled_indices):
+            raise ValueError("target_labeled_indices must be non-empty and without repeats")
+        if chosen[0] < 0 or chosen[-1] >= len(train):
+            raise ValueError(f"target_labeled_indices must lie in [0, {len(train)})")
+        if set(self.target_annotations) - set(chosen):
+            raise ValueError("target_annotations for positions not in target_labeled_indices")
+        labels = dataset_labels(train)
+        for position, label in self.target_annotations.items():
+            labels[position] = label
+        picked = set(chosen)
+        self.splits["target"]["labeled"] = Relabeled(Subset(train, chosen), labels[chosen])
+        self.splits["target"]["train"] = Subset(
+            train, [i for i in range(len(train)) if i not in picked]
+        )
 
     # -- loaders --------------------------------------------------------------------------
     def _loader(self, dataset: Dataset, train: bool, seed_offset: int = 0) -> DataLoader:

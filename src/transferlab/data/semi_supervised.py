@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 from lightning.pytorch.utilities import CombinedLoader
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from transferlab.data.augment import ViewKind, ViewMaker
 from transferlab.data.datasets import (
@@ -45,10 +45,16 @@ class SemiSupervisedSplits:
         label_noise: share of the labeled subset whose labels are flipped.
         noise_kind: ``symmetric`` (to any other class) or ``pair`` (``c`` to ``c + 1``).
         flip: allow horizontal flips in the views (natural images; not digits).
-        labeled_indices: which images of the training split are labeled (positions in it),
-            instead of ``labels_per_class`` drawn at random: what an active-learning loop
-            chose so far.
+        labeled_indices: which images of the active-learning pool (:meth:`training_pool`)
+            are labeled, instead of ``labels_per_class`` drawn at random: what an
+            active-learning loop chose so far.
+        annotations: labels a person gave, by pool position (class index); they replace
+            the dataset's label of those positions, and are the only labels of images
+            from an unlabeled folder.
     """
+
+    pool_role = "source"  # the labeled domain is the pool, and is what the test reports
+    pool_arguments = ("labeled_indices", "annotations")
 
     def __init__(
         self,
@@ -60,10 +66,14 @@ class SemiSupervisedSplits:
         noise_kind: NoiseKind = "symmetric",
         flip: bool = False,
         labeled_indices: list[int] | None = None,
+        annotations: dict[int, int] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.labeled_indices = None if labeled_indices is None else list(labeled_indices)
+        self.annotations = {int(k): int(v) for k, v in (annotations or {}).items()}
+        if self.annotations and self.labeled_indices is None:
+            raise ValueError("annotations label pool positions: give labeled_indices too")
         if labels_per_class < 1 or unlabeled_ratio < 1:
             raise ValueError("labels_per_class and unlabeled_ratio must be at least 1")
         self.labels_per_class, self.unlabeled_ratio = labels_per_class, unlabeled_ratio
@@ -77,20 +87,16 @@ class SemiSupervisedSplits:
             return
         self.views = ViewMaker(self.mean, self.std, self.flip)
         fractions = self._split_fractions()
+        if self.labeled_indices is not None:
+            return self._setup_given_labeled(fractions)
         domain = self.load_domain(self.source, False)
         train, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
         train_labels = dataset_labels(Subset(domain, train))
-        if self.labeled_indices is None:
-            labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
-        else:
-            labeled, rest = self._given_labeled(len(train))
-        true = train_labels[labeled]
-        noisy = noisy_labels(
-            true, self.label_noise, self.num_classes, self.noise_kind, seed=self.split_seed
-        )
-        self.noisy = noisy != true
+        labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
         self.splits["source"] = {
-            "train": Relabeled(Subset(domain, [train[i] for i in labeled]), noisy),
+            "train": self._noisy(
+                Subset(domain, [train[i] for i in labeled]), train_labels[labeled]
+            ),
             "val": Subset(domain, val),
             "test": Subset(domain, test),
         }
@@ -106,25 +112,82 @@ class SemiSupervisedSplits:
                 "test": Subset(other, test),
             }
 
+    def _noisy(self, labeled: Dataset, true: torch.Tensor) -> Relabeled:
+        """The labeled subset with ``label_noise`` of its labels flipped (none by default)."""
+        noisy = noisy_labels(
+            true, self.label_noise, self.num_classes, self.noise_kind, seed=self.split_seed
+        )
+        self.noisy = noisy != true
+        return Relabeled(labeled, noisy)
+
     def _split_fractions(self) -> tuple[float, float, float]:
         val_fraction, test_fraction = self.fractions
         return (1 - val_fraction - test_fraction, val_fraction, test_fraction)
 
-    def _given_labeled(self, train_size: int) -> tuple[list[int], list[int]]:
+    def _setup_given_labeled(self, fractions) -> None:
+        """Labeled = the pool positions an active-learning loop chose; unlabeled = the rest
+        of the pool. Validation and test splits are the same as without them."""
+        pool, labels = self.training_pool()
         chosen = set(self.labeled_indices)
         if not chosen or len(chosen) != len(self.labeled_indices):
             raise ValueError("labeled_indices must be non-empty and without repeats")
-        if min(chosen) < 0 or max(chosen) >= train_size:
-            raise ValueError(f"labeled_indices must lie in [0, {train_size}): the training split")
-        return sorted(chosen), [i for i in range(train_size) if i not in chosen]
+        if min(chosen) < 0 or max(chosen) >= len(pool):
+            raise ValueError(f"labeled_indices must lie in [0, {len(pool)}): the pool")
+        unknown = sorted(set(self.annotations) - chosen)
+        if unknown:
+            raise ValueError(f"annotations for positions not in labeled_indices: {unknown[:10]}")
+        labeled = sorted(chosen)
+        for position, label in self.annotations.items():
+            if not 0 <= label < self.num_classes:
+                raise ValueError(f"annotation {label} of position {position} is not a class")
+            labels[position] = label
+        missing = [i for i in labeled if labels[i] < 0]
+        if missing:
+            raise ValueError(
+                f"labeled pool positions {missing[:10]} have no label: give them in annotations"
+            )
+        domain = self.load_domain(self.source, False)
+        _, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
+        self.splits["source"] = {
+            "train": self._noisy(Subset(pool, labeled), labels[labeled]),
+            "val": Subset(domain, val),
+            "test": Subset(domain, test),
+        }
+        rest = Subset(pool, [i for i in range(len(pool)) if i not in chosen])
+        if self.target == self.source:
+            self.splits["target"] = {**self.splits["source"], "train": rest}
+            return
+        other = self.load_domain(self.target, False)
+        _, val, test = split_indices(len(other), fractions, seed=self.split_seed + 1)
+        train = rest if self._target_is_unlabeled() else self._other_train()
+        self.splits["target"] = {
+            "train": train,
+            "val": Subset(other, val),
+            "test": Subset(other, test),
+        }
+
+    def _other_train(self) -> Dataset:
+        other = self.load_domain(self.target, False)
+        train, _, _ = split_indices(len(other), self._split_fractions(), seed=self.split_seed + 1)
+        return Subset(other, train)
+
+    def _target_is_unlabeled(self) -> bool:
+        """An unlabeled domain (a flat image folder): its images join the pool."""
+        if self.target == self.source:
+            return False
+        return bool((dataset_labels(self.load_domain(self.target, False)) < 0).all())
 
     def training_pool(self) -> tuple[Dataset, torch.Tensor]:
-        """The whole labeled domain's training split in a fixed order, and its labels: the
-        pool an active-learning loop queries (positions = ``labeled_indices``)."""
+        """The pool an active-learning loop queries (positions = ``labeled_indices``), in
+        a fixed order, and its labels (-1 where unknown): the labeled domain's training split,
+        then the training split of an unlabeled ``unlabeled_domain`` folder if there is one."""
         domain = self.load_domain(self.source, False)
         train, _, _ = split_indices(len(domain), self._split_fractions(), seed=self.split_seed)
-        pool = Subset(domain, train)
-        return pool, dataset_labels(pool)
+        parts = [Subset(domain, train)]
+        if self._target_is_unlabeled():
+            parts.append(self._other_train())
+        labels = torch.cat([dataset_labels(part) for part in parts])
+        return (ConcatDataset(parts) if len(parts) > 1 else parts[0]), labels
 
     def train_dataloader(self) -> CombinedLoader:
         labeled = self.splits["source"]["train"]

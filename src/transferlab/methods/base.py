@@ -273,10 +273,13 @@ class TransferModule(L.LightningModule):
                 f"data.oracle={datamodule.oracle} but model.oracle={self.hparams.oracle}: "
                 "the selection protocol must be the same on both sides"
             )
-        if getattr(datamodule, "target_labels_per_class", 0) and not self.trains_on_labeled_target:
+        labeled_target = getattr(datamodule, "target_labels_per_class", 0) or getattr(
+            datamodule, "target_labeled_indices", None
+        )
+        if labeled_target and not self.trains_on_labeled_target:
             raise ValueError(
-                f"data.target_labels_per_class={datamodule.target_labels_per_class} but "
-                f"{type(self).__name__} does not train on labeled target images; use a "
+                "data.target_labels_per_class / target_labeled_indices give labeled target "
+                f"images but {type(self).__name__} does not train on them; use a "
                 "domain-adaptation method or SourceOnly / FineTuning"
             )
         if getattr(datamodule, "classes", None) is not None:

@@ -51,7 +51,7 @@ class FeatureExtraction(SourceOnly):
 
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         features = self._evaluate("test", batch, dataloader_idx)
-        if self.svm is None:
+        if self.svm is None or not isinstance(batch, list | tuple):  # no labels: no accuracy
             return
         predicted = self.svm.predict(features.cpu().numpy())
         hits = int((predicted == batch[1].cpu().numpy()).sum())
