@@ -54,6 +54,9 @@ bench: install
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/onnx_parity.py
 	$(PY) benchmarks/active_learning.py
+	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
+	$(PY) benchmarks/active_learning.py --adaptation --strategies random margin --query_size 20
+	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py

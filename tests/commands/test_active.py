@@ -44,6 +44,7 @@ def test_bad_active_sections_are_named(tmp_path):
 def loop_config(tmp_path, name: str):
     config = yaml.safe_load((CONFIGS / "active" / "mnist_entropy.yaml").read_text())
     config["active"] |= {"output": str(tmp_path / name), "query_size": 7, "budget": 40}
+    config["active"]["wandb"] = name == "interrupted"  # one loop logs to (offline) W&B
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     return str(path)
@@ -63,6 +64,8 @@ def test_rounds_add_the_query_size_and_a_resumed_loop_matches_an_uninterrupted_o
     assert resumed.labeled == straight.labeled
     state = json.loads((tmp_path / "interrupted" / "state.json").read_text())
     assert state["round"] == 2 and (tmp_path / "interrupted" / "curve.png").is_file()
+    runs = list((tmp_path / "interrupted" / "wandb").glob("offline-run-*-active-interrupted"))
+    assert runs, "the loop's W&B run"
 
 
 def own_folders(root) -> dict:
@@ -82,6 +85,7 @@ def test_a_person_answers_each_query_in_a_csv_and_bad_answers_change_nothing(tmp
     make_user_folders(tmp_path / "data")
     config = yaml.safe_load((CONFIGS / "active" / "own_images_csv.yaml").read_text())
     config["active"] |= {"output": str(tmp_path / "loop"), "query_size": 3, "budget": 10}
+    config["active"]["wandb"] = False
     config["active"]["initial_per_class"] = 2
     config["data"]["init_args"] |= own_folders(tmp_path / "data")
     (tmp_path / "own.yaml").write_text(yaml.safe_dump(config))
@@ -125,6 +129,7 @@ def test_margin_sampling_beats_random_sampling_on_the_same_seed_and_budget(tmp_p
     for strategy in ["random", "margin"]:
         config = yaml.safe_load((CONFIGS / "active" / "mnist_entropy.yaml").read_text())
         config["active"] |= {"strategy": strategy, "budget": 50, "output": str(tmp_path / strategy)}
+        config["active"]["wandb"] = False
         (tmp_path / f"{strategy}.yaml").write_text(yaml.safe_dump(config))
         state = main(["-c", str(tmp_path / f"{strategy}.yaml"), "--trainer.max_epochs=2"])
         curves[strategy] = [h["test_acc"] for h in state.history]
@@ -136,7 +141,7 @@ def test_margin_sampling_beats_random_sampling_on_the_same_seed_and_budget(tmp_p
 def test_a_cold_start_labels_a_core_set_batch_first_and_asks_a_person_for_it(tmp_path):
     config = yaml.safe_load((CONFIGS / "active" / "mnist_entropy.yaml").read_text())
     config["active"] |= {"initial_per_class": 0, "cold_start_size": 12, "budget": 30}
-    config["active"] |= {"annotator": "csv", "output": str(tmp_path / "loop")}
+    config["active"] |= {"annotator": "csv", "output": str(tmp_path / "loop"), "wandb": False}
     (tmp_path / "cold.yaml").write_text(yaml.safe_dump(config))
     waiting = main(["-c", str(tmp_path / "cold.yaml")])
     assert waiting.round == 0 and waiting.labeled == [] and len(waiting.pending) == 12

@@ -19,6 +19,7 @@ any method that trains on labeled target images); the test reports target accura
       warm_start: false        # each round starts from the last round's weights (init_from)
       mc_passes: 10            # dropout passes for BALD
       annotator: simulated     # or csv: a person labels each query in a CSV file
+      wandb: true              # one W&B run for the loop (offline without a key)
       output: runs/active/mnist_entropy
 
 Every round runs ``Trainer.fit`` on the labeled positions of the pool
@@ -47,7 +48,7 @@ import yaml
 from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
 from transferlab.active.loop import NEEDS, run_loop, score_pool
 from transferlab.active.strategies import core_set
-from transferlab.commands.cli import TransferLabCLI
+from transferlab.commands.cli import TransferLabCLI, use_wandb_offline_without_key
 from transferlab.data.datasets import per_class_subset
 from transferlab.evaluation.plots import save_learning_curves
 from transferlab.methods.base import load_method
@@ -61,6 +62,7 @@ ACTIVE_KEYS = {
     "warm_start",
     "mc_passes",
     "annotator",
+    "wandb",
     "output",
 }
 ANNOTATORS = ("simulated", "csv")
@@ -91,7 +93,7 @@ def read_config(path: str | Path) -> tuple[dict, dict]:
         )
     defaults = {"initial_per_class": 2, "query_size": 10, "budget": 100, "warm_start": False}
     defaults |= {"mc_passes": 10, "annotator": "simulated", "output": f"runs/active/{path.stem}"}
-    defaults |= {"cold_start_size": 20}
+    defaults |= {"cold_start_size": 20, "wandb": False}
     return {**defaults, **active}, config
 
 
@@ -137,6 +139,27 @@ def cold_start_batch(fit_config: Path, extra, pool, size: int) -> list[int]:
     return core_set(features, size, torch.zeros(len(pool), dtype=torch.bool)).tolist()
 
 
+def log_to_wandb(records: list[dict], output: Path, name: str) -> None:
+    """One W&B run per loop (resumed by its id on the next call): the numbers of the rounds
+    of this call, stepped by the number of labels, and the learning curve."""
+    from lightning.pytorch.loggers import WandbLogger
+
+    use_wandb_offline_without_key()
+    logger = WandbLogger(
+        project="transferlab",
+        save_dir=str(output),
+        name=f"active/{name}",
+        id=f"active-{name}",
+        resume="allow",
+    )
+    for record in records:
+        numbers = {k: v for k, v in record.items() if isinstance(v, int | float)}
+        logger.log_metrics({f"active/{k}": v for k, v in numbers.items()}, step=record["labels"])
+    if (output / "curve.png").is_file():
+        logger.log_image("active/curve", images=[str(output / "curve.png")])
+    logger.experiment.finish()
+
+
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(prog="transferlab-active", description=__doc__)
     parser.add_argument("-c", "--config", required=True)
@@ -164,6 +187,8 @@ def main(argv: list[str] | None = None):
         annotator = CsvAnnotator(output / "queries", pool, data.classes)
     else:
         annotator = SimulatedAnnotator(labels)
+    state_file = output / "state.json"
+    logged = len(json.loads(state_file.read_text())["history"]) if state_file.exists() else 0
     state = run_loop(
         output / "state.json",
         initial,
@@ -183,6 +208,8 @@ def main(argv: list[str] | None = None):
     curve = [(h["labels"], 100 * h["test_acc"]) for h in state.history]
     if curve:
         save_learning_curves({active["strategy"]: curve}, output / "curve.png")
+    if active["wandb"]:
+        log_to_wandb(state.history[logged:], output, Path(args.config).stem)
     waiting = f"; waiting for {annotator.path(state.round - 1)}" if state.pending else ""
     print(f"state: {output / 'state.json'}; learning curve: {output / 'curve.png'}{waiting}")
     return state

@@ -4,6 +4,7 @@ transferlab fit -c configs/dann/mnist_to_mnistm.yaml
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml -c configs/trainer/gpu.yaml
 transferlab test -c runs/DANN_mnist_to_mnistm/version_0/config.yaml --ckpt_path runs/.../best.ckpt
 transferlab predict --ckpt runs/.../best.ckpt --images photos/ --output predictions.csv
+transferlab explain --ckpt runs/.../best.ckpt --images photos/ --method gradcam
 
 Every run gets its own folder, ``<default_root_dir>/<run_name>/version_<n>/``, holding its
 resolved ``config.yaml``, ``checkpoints/``, the CSV and W&B logs and the plots; ``fit`` ends
@@ -22,6 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab.callbacks import SelectionCheckpoint
+from transferlab.commands.test_report import write_test_report
 from transferlab.methods import TransferModule
 
 RUNS_DIR = "runs"
@@ -186,11 +188,29 @@ class TransferLabCLI(LightningCLI):
         if self.trainer.is_global_zero:
             print("\n".join(lines))
 
+    def after_test(self) -> None:
+        """Write the test report (confusion matrices, per-class scores, calibration,
+        Grad-CAM) beside the checkpoint."""
+        if self.trainer.is_global_zero:
+            write_test_report(
+                self.trainer,
+                self.model,
+                self.datamodule,
+                self.config["test"].get("ckpt_path"),
+                self.run_dir,
+            )
+
 
 def main() -> None:
-    """``transferlab predict --images ...`` predicts on any image files; everything else is
-    LightningCLI (``fit``, ``validate``, ``test``, ``predict`` on the configured data)."""
+    """``transferlab predict --images ...`` predicts on any image files, ``transferlab
+    explain`` draws where a model looks; everything else is LightningCLI (``fit``,
+    ``validate``, ``test``, ``predict`` on the configured data)."""
     argv = sys.argv[1:]
+    if argv[:1] == ["explain"]:
+        from transferlab.commands.explain import main as explain_images
+
+        explain_images(argv[1:])
+        return
     if argv[:1] == ["predict"] and any(a.split("=")[0] == "--images" for a in argv):
         from transferlab.commands.predict import main as predict_images
 

@@ -78,3 +78,77 @@ def save_figure(figure, path: str | Path, dpi: int) -> Path:
     figure.savefig(path, dpi=dpi)
     plt.close(figure)
     return path
+
+
+def save_explanation_grid(
+    images: np.ndarray, rows: list[dict], path: str | Path, title: str = ""
+) -> Path:
+    """Each image beside its heat maps: ``images`` are ``(N, H, W, 3)`` in [0, 1];
+    ``rows`` are the models explained, each ``{"name", "maps": (N, H, W), "captions": [N]}``
+    (e.g. the source-only and the adapted model on the same target images)."""
+    count = len(images)
+    figure, axes = plt.subplots(
+        len(rows) + 1, count, figsize=(1.6 * count, 1.75 * (len(rows) + 1)), squeeze=False
+    )
+    for column, image in enumerate(images):
+        axes[0, column].imshow(image)
+    axes[0, 0].set_ylabel("image", fontsize=7)
+    for row, explained in enumerate(rows, start=1):
+        axes[row, 0].set_ylabel(explained["name"], fontsize=7)
+        for column, image in enumerate(images):
+            heat = explained["maps"][column]
+            span = float(np.abs(heat).max()) or 1.0
+            axes[row, column].imshow(image.mean(axis=2), cmap="gray")
+            axes[row, column].imshow(heat / span, cmap="jet", alpha=0.5, vmin=-1, vmax=1)
+            axes[row, column].set_title(explained["captions"][column], fontsize=6)
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    if title:
+        figure.suptitle(title, fontsize=8)
+    return save_figure(figure, path, dpi=120)
+
+
+def save_confusion_matrix(matrix: np.ndarray, classes: list[str], title: str, path) -> Path:
+    """Rows: true class; columns: predicted class; counts written in the cells."""
+    size = max(3.0, 0.45 * len(classes) + 1.5)
+    figure, axis = plt.subplots(figsize=(size, size))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), value in np.ndenumerate(matrix):
+        color = "white" if value > matrix.max() / 2 else "black"
+        axis.text(column, row, str(int(value)), ha="center", va="center", fontsize=6, color=color)
+    axis.set_xticks(range(len(classes)), classes, fontsize=7, rotation=90)
+    axis.set_yticks(range(len(classes)), classes, fontsize=7)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title, fontsize=9)
+    return save_figure(figure, path, dpi=120)
+
+
+def save_reliability_diagram(
+    confidence: np.ndarray, accuracy: np.ndarray, counts: np.ndarray, ece: float, title: str, path
+) -> Path:
+    """Accuracy against confidence per confidence bin; the gap to the diagonal is what the
+    expected calibration error averages (weighted by the share of images in each bin)."""
+    bins = len(counts)
+    centers = (np.arange(bins) + 0.5) / bins
+    figure, axis = plt.subplots(figsize=(3.6, 3.4))
+    filled = counts > 0
+    axis.bar(centers[filled], accuracy[filled], width=1 / bins, edgecolor="black", label="accuracy")
+    axis.bar(
+        centers[filled],
+        confidence[filled] - accuracy[filled],
+        bottom=accuracy[filled],
+        width=1 / bins,
+        color="red",
+        alpha=0.3,
+        label="gap",
+    )
+    axis.plot([0, 1], [0, 1], "k--", linewidth=1)
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("confidence")
+    axis.set_ylabel("accuracy")
+    axis.set_title(f"{title}: ECE {ece:.3f}", fontsize=9)
+    axis.legend(fontsize=7, loc="upper left")
+    return save_figure(figure, path, dpi=120)
