@@ -81,6 +81,44 @@ class DigitCNN(TimmClassifierAPI):
         return x if pre_logits else self.classifier(x)
 
 
+class DCGANDiscriminator(TimmClassifierAPI):
+    """The DCGAN paper's discriminator body for 28-32 px digits: strided 4x4 convolutions
+    (no pooling), LeakyReLU(0.2), BatchNorm after the first layer; the flattened last map
+    (projected to 256 features) is what a classifier on it sees.
+    """
+
+    def __init__(
+        self, num_classes: int = 10, in_chans: int = 3, width: int = 64, drop_rate: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_chans, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)
+        )
+        self.block1 = nn.Sequential(
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+        self.neck = nn.Sequential(
+            nn.AdaptiveAvgPool2d(7),
+            nn.Flatten(),
+            nn.Linear(2 * width * 49, 256),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+        self.num_features, self.num_classes = 256, num_classes
+        self.classifier = nn.Linear(256, num_classes) if num_classes else nn.Identity()
+
+    def group_matcher(self, coarse: bool = False) -> dict:
+        return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block1(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.neck(x)
+        return x if pre_logits else self.classifier(x)
+
+
 class RandomShift(nn.Module):
     """Jitter images by up to ``pixels`` in each direction while training (Hinton et al.'s
     +-2 px jitter of the MNIST teacher); the identity in eval mode."""
@@ -153,6 +191,7 @@ default_cfgs = generate_default_cfgs(
     {
         "digit_mlp_1200": {**DIGIT_CFG, "first_conv": "body.1"},
         "digit_mlp_800": {**DIGIT_CFG, "first_conv": "body.1"},
+        "dcgan_discriminator": {**DIGIT_CFG, "first_conv": "stem.0"},
         "digit_cnn": {
             "num_classes": 10,
             "input_size": (3, 28, 28),
@@ -169,6 +208,12 @@ default_cfgs = generate_default_cfgs(
 def digit_cnn(pretrained: bool = False, **kwargs) -> DigitCNN:
     """timm entry point: ``timm.create_model("digit_cnn")``."""
     return build_model_with_cfg(DigitCNN, "digit_cnn", pretrained, **kwargs)
+
+
+@register_model
+def dcgan_discriminator(pretrained: bool = False, **kwargs) -> DCGANDiscriminator:
+    """timm entry point: ``timm.create_model("dcgan_discriminator")``."""
+    return build_model_with_cfg(DCGANDiscriminator, "dcgan_discriminator", pretrained, **kwargs)
 
 
 @register_model

@@ -5,8 +5,10 @@ from transferlab.callbacks.feature_plot import FeatureTSNE
 from transferlab.callbacks.label_shift import LabelShiftCorrection
 from transferlab.callbacks.pruning import GlobalMagnitudePruning
 from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
+from transferlab.callbacks.samples import SampleGrid
 
 __all__ = [
+    "SampleGrid",
     "FeatureTSNE",
     "GlobalMagnitudePruning",
     "LabelShiftCorrection",

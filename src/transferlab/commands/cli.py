@@ -25,6 +25,7 @@ import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab.callbacks import SelectionCheckpoint
 from transferlab.commands.test_report import write_test_report
 from transferlab.methods import TransferModule
+from transferlab.methods.base import checkpoint_method_mismatch
 
 RUNS_DIR = "runs"
 
@@ -137,6 +138,21 @@ class TransferLabCLI(LightningCLI):
         if "weights_only" in self._subcommand_method_arguments[subcommand]:
             parser.set_defaults(weights_only=True)
         return parser
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        """Refuse a ``--ckpt_path`` of another method before Lightning would silently swap
+        the configured model for the checkpoint's (it rebuilds the model from the saved
+        hyper-parameters)."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        if not subcommand:
+            return
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        model = self.config[subcommand].get("model")
+        if ckpt_path and Path(ckpt_path).is_file() and model and model.get("class_path"):
+            problem = checkpoint_method_mismatch(ckpt_path, model.class_path.rsplit(".", 1)[-1])
+            if problem:
+                raise ValueError(f"--ckpt_path {problem}")
 
     def before_instantiate_classes(self) -> None:
         """Give the run its own folder and point the loggers into it."""

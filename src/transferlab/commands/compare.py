@@ -92,8 +92,8 @@ def run_config(
         target=cli.datamodule.target,
         protocol=cli.model.selection_protocol,
         seed=seed,
-        target_test_acc=float(metrics["test/target_acc"]),
-        source_test_acc=float(metrics["test/source_acc"]),
+        target_test_acc=float(metrics.get("test/target_acc", "nan")),  # nan: no classifier
+        source_test_acc=float(metrics.get("test/source_acc", "nan")),
         select_score=best_score,
         best_epoch=best_epoch,
         fit_seconds=round(fit_seconds, 2),

@@ -19,6 +19,7 @@ from transferlab.methods.adaptation import (
 )
 from transferlab.methods.base import TransferModule
 from transferlab.methods.compression import KnowledgeDistillation, QuantizationAwareTraining
+from transferlab.methods.generative import DCGAN, VAE, VQVAE, ConditionalGAN, GenerativeModule
 from transferlab.methods.meta import MAML, EpisodicModule, ProtoNet, SupportSetBaseline
 from transferlab.methods.metric import (
     CenterLossEmbedding,
@@ -39,6 +40,11 @@ from transferlab.methods.semi_supervised import (
 from transferlab.methods.transfer import FeatureExtraction, FineTuning, SourceOnly
 
 __all__ = [
+    "DCGAN",
+    "VAE",
+    "VQVAE",
+    "ConditionalGAN",
+    "GenerativeModule",
     "AdaptationModule",
     "CDAN",
     "CenterLossEmbedding",

@@ -148,8 +148,16 @@ class TransferModule(L.LightningModule):
             state = {_as_method_key(k): v for k, v in payload["state_dict"].items()}
             sizes = {_as_method_key(k): v for k, v in payload["sizes"].items()}
         else:
-            state = read_transferlab_checkpoint(path)["state_dict"]
-            sizes = {}
+            checkpoint = read_transferlab_checkpoint(path)
+            written_by = checkpoint["transferlab"]["method"]
+            from transferlab import methods
+
+            if not getattr(getattr(methods, written_by, None), "deployable", True):
+                raise ValueError(
+                    f"init_from {path}: {written_by} has no trained classifier to start from; "
+                    f"take its backbone with --model.init_args.weights {path}"
+                )
+            state, sizes = checkpoint["state_dict"], {}
         head = state.get("head.weight")
         if head is None:
             raise ValueError(f"init_from {path} holds no classifier head ('head.weight')")
@@ -484,6 +492,24 @@ def read_transferlab_checkpoint(path: str | Path) -> dict:
     if not isinstance(checkpoint, dict) or "transferlab" not in checkpoint:
         raise ValueError(f"{path} is not a transferlab checkpoint (no 'transferlab' entry)")
     return checkpoint
+
+
+def checkpoint_method_mismatch(path: str | Path, wanted: str) -> str | None:
+    """Why the checkpoint at ``path`` cannot stand for a ``wanted`` model (a method's short
+    name), or ``None`` if it can. A checkpoint of a method without a classifier (generative,
+    self-supervised) is pointed to the ``weights`` path that reuses its backbone."""
+    from transferlab import methods
+
+    written_by = read_transferlab_checkpoint(path)["transferlab"]["method"]
+    if written_by == wanted:
+        return None
+    message = f"{path} was written by {written_by}, not by {wanted}"
+    if not getattr(getattr(methods, written_by, None), "deployable", True):
+        return (
+            f"{message}: {written_by} has no classifier to test or start from; its backbone "
+            f"goes into a classifier with --model.init_args.weights {path}"
+        )
+    return f"{message}: use that run's config.yaml (or a {written_by} config)"
 
 
 def load_method(path: str | Path) -> tuple[TransferModule, dict]:
