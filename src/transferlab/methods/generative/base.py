@@ -121,8 +121,7 @@ class GenerativeModule(TransferModule):
         self._sums, self._count = {}, 0
 
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if dataloader_idx == 0 and isinstance(batch, list | tuple):
-            self._accumulate(self.test_metrics(*batch), len(batch[0]))
+        self.validation_step(batch, batch_idx, dataloader_idx)  # the same means, test split
 
     def on_test_epoch_end(self) -> None:
         for key, value in self._means().items():
