@@ -49,10 +49,12 @@ def real_test_digits() -> torch.Tensor:
     return torch.stack([test[i][0] for i in range(min(SAMPLES, len(test)))])
 
 
-def probe(weights: str | None, seed: int) -> float:
-    overrides = [f"--model.init_args.weights={weights}"] if weights else []
+def probe(name: str, weights: str | None, seed: int, backbone: str = "digit_cnn") -> float:
+    """Test accuracy of the 10-labels-per-class linear probe on a frozen backbone."""
+    overrides = [f"--model.init_args.backbone={backbone}"]
+    overrides += [f"--model.init_args.weights={weights}"] if weights else []
     run = run_one(
-        f"probe {weights or 'random'}",
+        name,
         "generative_probe",
         "configs/feature_extraction/mnist_10_labels.yaml",
         seed,

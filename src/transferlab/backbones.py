@@ -317,10 +317,11 @@ def load_checkpoint_backbone(model: nn.Module, checkpoint_path: str) -> None:
         k for k in set(state) & set(expected) if state[k].shape != expected[k].shape
     )
     if missing or unexpected or mismatched:
+        trained_with = checkpoint.get("hyper_parameters", {}).get("backbone", "it was trained with")
         raise ValueError(
             f"the backbone in {checkpoint_path} does not fit this architecture: missing "
             f"{missing[:3]}, unexpected {unexpected[:3]}, other shapes {mismatched[:3]}; "
-            "use the backbone it was trained with"
+            f"use the backbone {trained_with} (--model.init_args.backbone)"
         )
     model.load_state_dict(state)
 

@@ -103,3 +103,17 @@ def test_the_callback_draws_the_same_validation_images_during_training(tmp_path)
     callback = next(c for c in cli.trainer.callbacks if isinstance(c, ExplanationGrid))
     assert [p.name for p in callback.written] == ["epoch_1.png", "epoch_2.png"]
     assert all(p.is_file() and p.parent.name == "explanations" for p in callback.written)
+
+
+def test_the_target_layer_is_found_on_a_timm_backbone_too():
+    import timm
+
+    network = nn.Sequential(
+        timm.create_model("tf_efficientnet_lite0", num_classes=0), nn.Linear(1280, 3)
+    )
+    assert target_layer(network.eval(), 64) is network[0].bn2  # the last feature map, activated
+    assert explain("gradcam", network, torch.randn(2, 3, 64, 64), torch.tensor([0, 2])).shape == (
+        2,
+        64,
+        64,
+    )

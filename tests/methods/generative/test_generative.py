@@ -135,16 +135,20 @@ def test_a_short_conditional_gan_run_draws_the_asked_digits_above_chance(conditi
 
 def test_the_discriminator_becomes_a_feature_extraction_backbone(conditional_gan, tmp_path):
     checkpoint = conditional_gan.trainer.checkpoint_callback.best_model_path
+    probe_config = config("feature_extraction/mnist_10_labels.yaml")
+    with pytest.raises(ValueError, match="use the backbone dcgan_discriminator"):
+        build_cli(probe_config, *SHORT, f"--model.init_args.weights={checkpoint}")  # digit_cnn
     probe = build_cli(
-        config("feature_extraction/mnist_10_labels.yaml"),
+        probe_config,
         *SHORT,
         f"--model.init_args.weights={checkpoint}",
+        "--model.init_args.backbone=dcgan_discriminator",
     )
     gan_state = conditional_gan.model.backbone.state_dict()
     for key, value in probe.model.backbone.state_dict().items():
         assert torch.equal(value, gan_state[key].cpu()), key
     with pytest.raises(
-        ValueError, match="ConditionalGAN has no classifier.*--model.init_args.weights"
+        ValueError, match="ConditionalGAN has no trained classifier.*--model.init_args.weights"
     ):
         build_cli(
             config("source_only/mnist_to_mnistm.yaml"),
