@@ -55,7 +55,7 @@ bench: install
 	$(PY) benchmarks/onnx_parity.py
 	$(PY) benchmarks/active_learning.py
 	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
-	$(PY) benchmarks/active_learning.py --adaptation --strategies random margin --query_size 20
+	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20
 	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py

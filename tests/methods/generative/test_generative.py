@@ -172,8 +172,15 @@ def test_the_discriminator_becomes_a_feature_extraction_backbone(conditional_gan
         )
 
 
-@pytest.mark.parametrize("path", ["vae/mnist.yaml", "vq_vae/mnist.yaml"])
-def test_the_encoders_load_into_feature_extraction_too(path, tmp_path):
+@pytest.mark.parametrize(
+    ("path", "backbone"),
+    [
+        ("vae/mnist.yaml", "digit_cnn"),
+        ("vq_vae/mnist.yaml", "digit_cnn"),
+        ("dcgan/mnist.yaml", "dcgan_discriminator"),
+    ],
+)
+def test_every_encoder_and_discriminator_loads_into_feature_extraction(path, backbone, tmp_path):
     run = fit(
         path,
         tmp_path,
@@ -187,6 +194,7 @@ def test_the_encoders_load_into_feature_extraction_too(path, tmp_path):
         config("feature_extraction/mnist_10_labels.yaml"),
         *SHORT,
         f"--model.init_args.weights={checkpoint}",
+        f"--model.init_args.backbone={backbone}",
     )
-    key = next(iter(probe.model.backbone.state_dict()))
-    assert torch.equal(probe.model.backbone.state_dict()[key], run.model.backbone.state_dict()[key])
+    trained = run.model.backbone.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in probe.model.backbone.state_dict().items())
