@@ -123,8 +123,13 @@ def table(payload: dict) -> str:
             "(`configs/active/mnist_entropy.yaml`), "
         )
         + f"2 labels per class to start, {args['query_size']} per round up to {args['budget']}; "
-        f"seeds {args['seeds']}; checkpoint selected each round on the labeled validation split. "
-        "Test accuracy (%), mean over seeds.",
+        f"seeds {args['seeds']}; checkpoint selected each round on "
+        + (
+            "source validation accuracy (no target validation labels). "
+            if args.get("adaptation")
+            else "the labeled validation split. "
+        )
+        + "Test accuracy (%), mean over seeds.",
         "",
         "| strategy | "
         + " | ".join(f"@{c}" for c in shown)
