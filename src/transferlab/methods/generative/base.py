@@ -66,12 +66,6 @@ class GenerativeModule(TransferModule):
         self._sums: dict[str, float] = {}
         self._count = 0
 
-    def losses(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
-
-    def sample(self, count: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        raise NotImplementedError
-
     def test_metrics(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """What the test reports; by default the same terms as training."""
         return self.losses(images, labels)
