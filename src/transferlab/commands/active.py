@@ -18,6 +18,8 @@ any method that trains on labeled target images); the test reports target accura
       budget: 60               # labels at the end
       warm_start: false        # each round starts from the last round's weights (init_from)
       mc_passes: 10            # dropout passes for BALD
+      score_subset: 0          # > 0: score only this many random unlabeled images per
+                               # round (plus the labeled ones), for large pools
       annotator: simulated     # or csv: a person labels each query in a CSV file
       wandb: true              # one W&B run for the loop (offline without a key)
       output: runs/active/mnist_entropy
@@ -61,6 +63,7 @@ ACTIVE_KEYS = {
     "budget",
     "warm_start",
     "mc_passes",
+    "score_subset",
     "annotator",
     "wandb",
     "output",
@@ -93,7 +96,7 @@ def read_config(path: str | Path) -> tuple[dict, dict]:
         )
     defaults = {"initial_per_class": 2, "query_size": 10, "budget": 100, "warm_start": False}
     defaults |= {"mc_passes": 10, "annotator": "simulated", "output": f"runs/active/{path.stem}"}
-    defaults |= {"cold_start_size": 20, "wandb": False}
+    defaults |= {"cold_start_size": 20, "wandb": False, "score_subset": 0}
     return {**defaults, **active}, config
 
 
@@ -204,6 +207,7 @@ def main(argv: list[str] | None = None):
         passes=active["mc_passes"],
         max_rounds=args.max_rounds,
         cold_start=cold_start,
+        score_subset=active["score_subset"],
     )
     curve = [(h["labels"], 100 * h["test_acc"]) for h in state.history]
     if curve:

@@ -6,7 +6,8 @@ Same batch contract as domain adaptation, so every method and the CLI work uncha
 and "target" the rest of the training split with its labels removed. Validation and test
 are held-out labeled splits of the domain; with ``unlabeled_domain`` the unlabeled pool
 (and the "target" evaluation) comes from a second domain instead, e.g. labeled MNIST with
-unlabeled MNIST-M.
+unlabeled MNIST-M. A domain published with a split keeps it (the full MNIST: the
+labels and the pool come from its 50,000 training images, test from its 10,000 test images).
 
 Augmented views are made per batch on the device (``on_after_batch_transfer``), see
 :mod:`transferlab.data.augment`.
@@ -25,7 +26,6 @@ from transferlab.data.datasets import (
     Relabeled,
     dataset_labels,
     per_class_subset,
-    split_indices,
 )
 from transferlab.data.digit_domains import DigitDomains, OfflineDigitDomain
 from transferlab.data.image_folders import ImageFolderDomains
@@ -86,11 +86,10 @@ class SemiSupervisedSplits:
         if self.splits:
             return
         self.views = ViewMaker(self.mean, self.std, self.flip)
-        fractions = self._split_fractions()
         if self.labeled_indices is not None:
-            return self._setup_given_labeled(fractions)
+            return self._setup_given_labeled()
         domain = self.load_domain(self.source, False)
-        train, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
+        train, val, test = self._split("source", len(domain))
         train_labels = dataset_labels(Subset(domain, train))
         labeled, rest = per_class_subset(train_labels, self.labels_per_class, self.split_seed)
         self.splits["source"] = {
@@ -105,7 +104,7 @@ class SemiSupervisedSplits:
             self.splits["target"] = {**self.splits["source"], "train": pool}
         else:
             other = self.load_domain(self.target, False)
-            train, val, test = split_indices(len(other), fractions, seed=self.split_seed + 1)
+            train, val, test = self._split("target", len(other))
             self.splits["target"] = {
                 "train": Subset(other, train),
                 "val": Subset(other, val),
@@ -120,11 +119,7 @@ class SemiSupervisedSplits:
         self.noisy = noisy != true
         return Relabeled(labeled, noisy)
 
-    def _split_fractions(self) -> tuple[float, float, float]:
-        val_fraction, test_fraction = self.fractions
-        return (1 - val_fraction - test_fraction, val_fraction, test_fraction)
-
-    def _setup_given_labeled(self, fractions) -> None:
+    def _setup_given_labeled(self) -> None:
         """Labeled = the pool positions an active-learning loop chose; unlabeled = the rest
         of the pool. Validation and test splits are the same as without them."""
         pool, labels = self.training_pool()
@@ -147,7 +142,7 @@ class SemiSupervisedSplits:
                 f"labeled pool positions {missing[:10]} have no label: give them in annotations"
             )
         domain = self.load_domain(self.source, False)
-        _, val, test = split_indices(len(domain), fractions, seed=self.split_seed)
+        _, val, test = self._split("source", len(domain))
         self.splits["source"] = {
             "train": self._noisy(Subset(pool, labeled), labels[labeled]),
             "val": Subset(domain, val),
@@ -158,7 +153,7 @@ class SemiSupervisedSplits:
             self.splits["target"] = {**self.splits["source"], "train": rest}
             return
         other = self.load_domain(self.target, False)
-        _, val, test = split_indices(len(other), fractions, seed=self.split_seed + 1)
+        _, val, test = self._split("target", len(other))
         train = rest if self._target_is_unlabeled() else self._other_train()
         self.splits["target"] = {
             "train": train,
@@ -168,7 +163,7 @@ class SemiSupervisedSplits:
 
     def _other_train(self) -> Dataset:
         other = self.load_domain(self.target, False)
-        train, _, _ = split_indices(len(other), self._split_fractions(), seed=self.split_seed + 1)
+        train, _, _ = self._split("target", len(other))
         return Subset(other, train)
 
     def _target_is_unlabeled(self) -> bool:
@@ -182,7 +177,7 @@ class SemiSupervisedSplits:
         a fixed order, and its labels (-1 where unknown): the labeled domain's training split,
         then the training split of an unlabeled ``unlabeled_domain`` folder if there is one."""
         domain = self.load_domain(self.source, False)
-        train, _, _ = split_indices(len(domain), self._split_fractions(), seed=self.split_seed)
+        train, _, _ = self._split("source", len(domain))
         parts = [Subset(domain, train)]
         if self._target_is_unlabeled():
             parts.append(self._other_train())
