@@ -154,3 +154,12 @@ def test_a_student_that_never_saw_a_3_recognises_most_3s(source_only_mnist_to_mn
     after = per_class_accuracy(raise_class_bias(test_logits, three, bias), test_labels, three)
     print(f"test 3s right: {before:.3f} before, {after:.3f} after a bias of +{bias}")
     assert after > 0.6 and after > before
+
+
+def test_a_teacher_of_another_resolution_sees_the_batch_resized_to_it(teacher_checkpoint):
+    model = student(teacher_checkpoint, "--model.init_args.teacher_image_size=40").model
+    sizes = []
+    model.teacher.register_forward_pre_hook(lambda module, args: sizes.append(args[0].shape))
+    images = torch.randn(4, 3, 28, 28)
+    loss = model._distill(images, torch.tensor([0, 1, 2, 3]))
+    assert sizes == [torch.Size([4, 3, 40, 40])] and loss.isfinite()

@@ -55,6 +55,10 @@ class KnowledgeDistillation(TransferModule):
             ``{"backbone.block1": "backbone.block1"}``); a learned linear regressor maps the
             student's pooled activations onto the teacher's, with an MSE term.
         hint_weight: weight of the hint term.
+        teacher_image_size: the side the teacher sees, the batch resized (bilinear) to it;
+            for a teacher trained at another resolution than the student, e.g. an
+            EfficientNet fine-tuned at 64 px teaching a 28 px digit CNN. ``None``: the
+            batch as it comes.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class KnowledgeDistillation(TransferModule):
         transfer_set: TransferSet = "source",
         hint_layers: dict[str, str] | None = None,
         hint_weight: float = 1.0,
+        teacher_image_size: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -169,9 +174,15 @@ class KnowledgeDistillation(TransferModule):
         return torch.stack(losses).mean()
 
     # -- training ------------------------------------------------------------------------
+    def _teacher_view(self, images: torch.Tensor) -> torch.Tensor:
+        size = self.hparams.teacher_image_size
+        if size is None or images.shape[-2:] == (size, size):
+            return images
+        return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+
     def _distill(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         with torch.no_grad():
-            teacher_logits = self.teacher(images)
+            teacher_logits = self.teacher(self._teacher_view(images))
         student_logits = self(images)
         loss = distillation_loss(
             student_logits, teacher_logits, labels, self.hparams.alpha, self.hparams.temperature
