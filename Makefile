@@ -51,12 +51,16 @@ bench: install
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/target_labels.py
 	$(PY) benchmarks/distillation.py
+	$(PY) benchmarks/distillation_deploy.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/onnx_parity.py
 	$(PY) benchmarks/active_learning.py
 	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
 	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20
+	$(MAKE) data-full
+	$(PY) benchmarks/active_learning_full.py
 	$(PY) benchmarks/explanations.py
+	$(PY) benchmarks/generative.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/update_readme.py
