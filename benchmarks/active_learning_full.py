@@ -19,12 +19,13 @@ round short on two CPU cores, and said in the table:
   validation split (``trainer.limit_val_batches: 63``), never on the test split.
 
 Loops run ``--workers`` at a time, one CPU thread each; seconds per round are measured
-that way. Each finished loop is added to ``benchmarks/results/active_learning_full.json``
-at once, so a long run that is stopped keeps what it finished (``--resume`` skips those).
+that way. Each finished loop is added to ``benchmarks/results/<output>.json`` at once, so
+a long run that is stopped keeps what it finished (``--resume`` skips those).
 The table (``.md``) reports, per domain and strategy, accuracy at 20/50/100/200/300 labels,
 the labels needed for 90% and 95% (median over seeds), the area under the learning curve
-and seconds per round, then checks the issue's goals; ``active_learning_full_curves.png``
-draws the mean curve of each strategy.
+and seconds per round, then checks the issue's goals. Several machines or processes can
+share the work: give each its own ``--output`` and join them with ``--merge name ...``.
+``active_learning_full_<domain>_curves.png`` draws the mean curve of each strategy.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine, write  # noqa: E402
+from common import RESULTS, machine, merged, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs/active/mnist_entropy.yaml"
@@ -179,7 +180,7 @@ def table(payload: dict) -> str:
     return "\n".join([*lines, "", *verdicts])
 
 
-def save_curves(payload: dict) -> None:
+def save_curves(payload: dict, name: str = NAME) -> None:
     from transferlab.evaluation.plots import save_learning_curves
 
     for domain in dict.fromkeys(run["domain"] for run in payload["runs"]):
@@ -194,7 +195,7 @@ def save_curves(payload: dict) -> None:
                     (c, 100 * statistics.fmean(run["history"][i]["test_acc"] for run in runs))
                     for i, c in enumerate(counts)
                 ]
-        save_learning_curves(curves, RESULTS / f"{NAME}_{domain}_curves.png")
+        save_learning_curves(curves, RESULTS / f"{name}_{domain}_curves.png")
 
 
 def main() -> None:
@@ -205,12 +206,18 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="keep the loops already done")
+    parser.add_argument("--output", default=NAME, help="result name (parallel runs: one each)")
+    parser.add_argument("--merge", nargs="+", help="join these results into active_learning_full")
     args = parser.parse_args()
+    if args.merge:
+        payload = merged([RESULTS / f"{name}.json" for name in args.merge])
+        write(NAME, payload, table(payload))
+        return save_curves(payload)
     from transferlab.data.digits import load_digit_domain
 
     for domain in args.domains:  # build the caches once, before the workers need them
         load_digit_domain(domain, mnist="full")
-    done = json.loads((RESULTS / f"{NAME}.json").read_text())["runs"] if args.resume else []
+    done = json.loads((RESULTS / f"{args.output}.json").read_text())["runs"] if args.resume else []
     finished = {(r["domain"], r["strategy"], r["seed"]) for r in done}
     payload = {"machine": machine(), "args": vars(args), "workers": args.workers, "runs": done}
     with tempfile.TemporaryDirectory() as work:
@@ -225,8 +232,8 @@ def main() -> None:
         with context.Pool(args.workers, maxtasksperchild=1) as pool:
             for run in pool.imap_unordered(one_loop, jobs):
                 payload["runs"].append(run)
-                write(NAME, payload, table(payload))
-                save_curves(payload)
+                write(args.output, payload, table(payload))
+                save_curves(payload, args.output)
 
 
 if __name__ == "__main__":
