@@ -22,6 +22,7 @@ each model at its own input size). Writes ``benchmarks/results/distillation_depl
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cell, machine, run_one, write  # noqa: E402
+from common import RESULTS, cell, machine, run_one, write  # noqa: E402
 
 from transferlab.deploy.measure import file_megabytes, latency_ms  # noqa: E402
 from transferlab.deploy.network import load_network, save_network  # noqa: E402
@@ -87,7 +88,7 @@ def table(payload: dict) -> str:
     lines = [
         "MNIST-M (offline 5,000-digit subset), k labeled images per class, the rest of the "
         "training split unlabeled. Test accuracy on the 1,000 MNIST-M test images, mean ± std "
-        f"over seeds {payload['args']['seeds']}; every checkpoint chosen on the labeled "
+        "over the seeds run; every checkpoint chosen on the labeled "
         "validation split (source_val_acc). Latency: median ms per call on "
         f"{payload['args']['threads']} CPU thread(s), each model at its own input size"
         + (
@@ -110,7 +111,8 @@ def table(payload: dict) -> str:
                 continue
             accuracy[row] = statistics.fmean(r["source_test_acc"] for r in mine)
             lines.append(
-                f"| {labels} | {row} | {cell([100 * r['source_test_acc'] for r in mine])} | "
+                f"| {labels} | {row} | {len(mine)} | "
+                f"{cell([100 * r['source_test_acc'] for r in mine])} | "
                 f"{mine[0]['parameters']:,} | {mine[0]['file_mb']:.2f} | "
                 f"{statistics.median(r['latency_ms_b1'] for r in mine):.2f} | "
                 f"{statistics.median(r['latency_ms_b64'] for r in mine):.1f} |"
@@ -118,12 +120,16 @@ def table(payload: dict) -> str:
         if len(accuracy) == len(ROWS):
             teacher, scratch, labeled, pooled = (accuracy[row] for row in ROWS)
             gap = teacher - scratch
-            share = (pooled - scratch) / gap if gap > 0 else float("nan")
+            verdict = (
+                f"the pool closes {100 * (pooled - scratch) / gap:.0f}% of the scratch → "
+                "teacher gap"
+                if gap > 0
+                else "the teacher is below the scratch student, so there is no gap to close"
+            )
             notes.append(
                 f"- {labels}/class: distilled with the unlabeled pool {100 * pooled:.1f}% vs "
                 f"labeled only {100 * labeled:.1f}% vs scratch {100 * scratch:.1f}% (teacher "
-                f"{100 * teacher:.1f}%): the pool closes {100 * share:.0f}% of the scratch → "
-                "teacher gap."
+                f"{100 * teacher:.1f}%): {verdict}."
             )
     return "\n".join([*lines, "", *notes])
 
@@ -134,7 +140,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--busy", action="store_true", help="say other jobs shared the CPU")
+    parser.add_argument("--table", action="store_true", help="rewrite the table from the JSON")
     args = parser.parse_args()
+    if args.table:
+        payload = json.loads((RESULTS / "distillation_deploy.json").read_text())
+        return write("distillation_deploy", payload, table(payload))
     payload = {"machine": machine(), "args": vars(args), "runs": []}
     with tempfile.TemporaryDirectory() as work:
         for seed in args.seeds:  # written after each run: a stopped benchmark keeps those
