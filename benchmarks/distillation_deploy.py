@@ -97,8 +97,9 @@ def table(payload: dict) -> str:
             else "."
         ),
         "",
-        "| labels / class | model | test acc | parameters | file MB | ms, batch 1 | ms, batch 64 |",
-        "|---|---|---|---|---|---|---|",
+        "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 "
+        "| ms, batch 64 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     notes = []
     for labels in payload["args"]["labels"]:
