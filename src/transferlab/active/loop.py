@@ -77,9 +77,7 @@ class PoolScorer(L.LightningModule):
         features = self.model.features(images)
         scores = {"probabilities": self.model.classify(features).softmax(1), "features": features}
         if self.passes:
-            scores["passes"] = torch.stack(
-                [mc_dropout(self.model, images) for _ in range(self.passes)]
-            )
+            scores["passes"] = dropout_passes(self.model, images, self.passes)
         return scores
 
 
@@ -107,11 +105,46 @@ def score_pool(model: nn.Module, pool: Dataset, strategy: str, passes: int = 10)
     return scores
 
 
-def mc_dropout(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """One stochastic pass: dropout layers on, everything else (BatchNorm) in eval mode."""
+def dropout_passes(model: nn.Module, images: torch.Tensor, passes: int) -> torch.Tensor:
+    """``(passes, images, classes)`` softmaxes, each with fresh dropout masks.
+
+    When the network's one dropout layer is its last feature layer (``drop_rate`` before the
+    head, as in the digit CNN), everything before it is deterministic in eval mode: the
+    features are computed once and only the dropout and the head rerun. That is the same
+    distribution, and the same random draws, as full passes, for a fraction of the cost (the
+    passes were most of a BALD round). Any other placement runs the whole network per pass.
+    """
+    dropouts = _dropout_layers(model)
+    if len(dropouts) == 1:
+        seen: dict[str, torch.Tensor] = {}
+        hook = dropouts[0].register_forward_hook(
+            lambda layer, inputs, output: seen.update(input=inputs[0], output=output)
+        )
+        try:
+            features = model.features(images)
+        finally:
+            hook.remove()
+        if seen.get("output") is features:
+            p = dropouts[0].p
+            return torch.stack(
+                [
+                    model.classify(nn.functional.dropout(seen["input"], p, True)).softmax(1)
+                    for _ in range(passes)
+                ]
+            )
+    return torch.stack([mc_dropout(model, images) for _ in range(passes)])
+
+
+def _dropout_layers(model: nn.Module) -> list[nn.Dropout]:
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout) and m.p > 0]
     if not dropouts:
         raise ValueError("BALD needs dropout in the network (e.g. --model.init_args.drop_rate 0.3)")
+    return dropouts
+
+
+def mc_dropout(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """One stochastic pass: dropout layers on, everything else (BatchNorm) in eval mode."""
+    dropouts = _dropout_layers(model)
     for layer in dropouts:
         layer.train()
     try:
