@@ -10,7 +10,7 @@ MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnist
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install --no-compile -e ".[dev]"  # bytecode is written on first import
 	touch $(STAMP)
 
 install: $(STAMP)

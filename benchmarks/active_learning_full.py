@@ -200,6 +200,17 @@ def save_curves(payload: dict, name: str = NAME) -> None:
         save_learning_curves(curves, RESULTS / f"{name}_{domain}_curves.png")
 
 
+def longest_of_each(runs: list[dict]) -> list[dict]:
+    """One run per (domain, strategy, seed): a loop rerun to a larger budget replaces the
+    shorter one it extends (the same seed gives the same rounds up to the smaller budget)."""
+    kept: dict[tuple, dict] = {}
+    for run in runs:
+        key = (run["domain"], run["strategy"], run["seed"])
+        if key not in kept or len(run["history"]) > len(kept[key]["history"]):
+            kept[key] = run
+    return list(kept.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--domains", nargs="+", default=["mnist", "mnistm"])
@@ -213,6 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.merge:
         payload = merged([RESULTS / f"{name}.json" for name in args.merge])
+        payload["runs"] = longest_of_each(payload["runs"])
         write(NAME, payload, table(payload))
         return save_curves(payload)
     from transferlab.data.digits import load_digit_domain

@@ -26,6 +26,7 @@ def machine() -> dict:
         "cpu_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "platform": platform.platform(),
+        "bench_overrides": os.environ.get("BENCH_OVERRIDES", ""),  # part of the protocol
     }
 
 

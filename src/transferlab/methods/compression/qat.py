@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from transferlab.deploy.quantize import convert_qat, prepare_for_qat
 from transferlab.methods.transfer.source_only import SourceOnly
 
 
@@ -29,6 +28,8 @@ class QuantizationAwareTraining(SourceOnly):
     def __init__(self, input_size: int = 28, **kwargs) -> None:
         super().__init__(**kwargs)
         example = torch.zeros(2, 3, input_size, input_size)
+        from transferlab.deploy.quantize import prepare_for_qat  # torchao: 1 s to import
+
         self.qat_network = prepare_for_qat(nn.Sequential(self.backbone, self.head), example)
         del self.backbone, self.head  # their weights now live in the graph
         self.backbone = nn.Identity()  # what the base's parameter groups and hooks look at
@@ -43,4 +44,6 @@ class QuantizationAwareTraining(SourceOnly):
 
     def deployable_network(self) -> nn.Module:
         """The int8 graph converted from the trained fake-quantized one."""
+        from transferlab.deploy.quantize import convert_qat
+
         return convert_qat(self.qat_network)
