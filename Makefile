@@ -58,6 +58,8 @@ bench: install
 	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
 	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20
 	$(MAKE) data-full
+	$(PY) benchmarks/distillation.py --hinton-full --output distillation_full
+	$(PY) benchmarks/distillation.py --hinton-full --teacher-epochs 60 --output distillation_full_t60
 	$(PY) benchmarks/active_learning_full.py
 	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/generative.py
