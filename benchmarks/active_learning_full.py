@@ -208,15 +208,32 @@ def save_curves(payload: dict, name: str = NAME) -> None:
         save_learning_curves(curves, RESULTS / f"{name}_{domain}_curves.png")
 
 
+def loop_key(run: dict) -> tuple:
+    return run["domain"], run["strategy"], run["seed"]
+
+
 def longest_of_each(runs: list[dict]) -> list[dict]:
     """One run per (domain, strategy, seed): a loop rerun to a larger budget replaces the
     shorter one it extends (the same seed gives the same rounds up to the smaller budget)."""
     kept: dict[tuple, dict] = {}
     for run in runs:
-        key = (run["domain"], run["strategy"], run["seed"])
-        if key not in kept or len(run["history"]) > len(kept[key]["history"]):
-            kept[key] = run
+        if loop_key(run) not in kept or len(run["history"]) > len(kept[loop_key(run)]["history"]):
+            kept[loop_key(run)] = run
     return list(kept.values())
+
+
+def mark_shared_cpu(runs: list[dict], parts: list[str]) -> list[dict]:
+    """Flag the runs found in ``parts`` (same loop, same length): their seconds were timed
+    beside other jobs, so the table shows them as upper bounds."""
+    timed_beside = {
+        (*loop_key(run), len(run["history"]))
+        for name in parts
+        for run in json.loads((RESULTS / f"{name}.json").read_text())["runs"]
+    }
+    for run in runs:
+        if (*loop_key(run), len(run["history"])) in timed_beside:
+            run["shared_cpu"] = True
+    return runs
 
 
 def main() -> None:
@@ -235,15 +252,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.merge:
         payload = merged([RESULTS / f"{name}.json" for name in args.merge])
-        for name in args.shared_cpu:  # their seconds are upper bounds, and the table says so
-            timed_beside = json.loads((RESULTS / f"{name}.json").read_text())["runs"]
-            marked = {
-                (r["domain"], r["strategy"], r["seed"], len(r["history"])) for r in timed_beside
-            }
-            for run in payload["runs"]:
-                if (run["domain"], run["strategy"], run["seed"], len(run["history"])) in marked:
-                    run["shared_cpu"] = True
-        payload["runs"] = longest_of_each(payload["runs"])
+        payload["runs"] = longest_of_each(mark_shared_cpu(payload["runs"], args.shared_cpu))
         write(NAME, payload, table(payload))
         return save_curves(payload)
     from transferlab.data.digits import load_digit_domain

@@ -46,6 +46,7 @@ ADAPTED = "adapted teacher, MNIST → MNIST-M"
 DARK = "dark knowledge: no 3 in the transfer set"
 TEACHER = "configs/distillation/mnist_mlp_teacher.yaml"
 SCRATCH = "configs/distillation/mnist_mlp_scratch.yaml"
+CONFIG_EPOCHS = 20  # max_epochs of the three MLP configs
 GOAL = 0.75  # share of the scratch -> teacher error gap the distilled student should close
 STUDENT = "configs/distillation/mnist_mlp_student.yaml"
 
@@ -58,12 +59,12 @@ def distilled(teacher: dict, temperature: float, *extra: str) -> list[str]:
     ]
 
 
-def hinton_full_runs(seed: int, teacher_epochs: int = 20) -> list[dict]:
+def hinton_full_runs(seed: int, teacher_epochs: int = CONFIG_EPOCHS) -> list[dict]:
     """Teacher, scratch student, distilled student; the students always train the configs'
     20 epochs. A dropout teacher converges slowly (the paper's trained far longer), so
     ``teacher_epochs`` can give it more: a task of its own in the table."""
     task, longer = HINTON_FULL, []
-    if teacher_epochs != 20:
+    if teacher_epochs != CONFIG_EPOCHS:
         task = f"{HINTON_FULL}, teacher {teacher_epochs} epochs"
         longer = [f"--trainer.max_epochs={teacher_epochs}"]
     teacher = run_one(
@@ -252,7 +253,9 @@ def main() -> None:
     parser.add_argument("--output", default="distillation")
     parser.add_argument("--merge", nargs="+", default=None, help="result names to join")
     parser.add_argument("--hinton-full", action="store_true", help="experiment 1, full MNIST")
-    parser.add_argument("--teacher-epochs", type=int, default=20, help="with --hinton-full")
+    parser.add_argument(
+        "--teacher-epochs", type=int, default=CONFIG_EPOCHS, help="with --hinton-full"
+    )
     parser.add_argument("--dark-knowledge", action="store_true", help="the omitted-3 experiment")
     args = parser.parse_args()
     if args.dark_knowledge:
