@@ -124,14 +124,15 @@ def test_a_person_answers_each_query_in_a_csv_and_bad_answers_change_nothing(tmp
 
 
 def test_margin_sampling_beats_random_sampling_on_the_same_seed_and_budget(tmp_path):
-    """Seed 0, 20 -> 40 labels, 2 epochs a round: measured 78.7% (margin) vs 71.8%."""
+    """Seed 0, 20 -> 40 labels, one epoch (~110 steps) a round: measured 79.9% (margin) vs
+    71.4% (seeds 1 and 2: 78.6 vs 74.1%, 80.5 vs 76.6%)."""
     curves = {}
     for strategy in ["random", "margin"]:
         config = yaml.safe_load((CONFIGS / "active" / "mnist_entropy.yaml").read_text())
         config["active"] |= {"strategy": strategy, "budget": 40, "output": str(tmp_path / strategy)}
         config["active"]["wandb"] = False
         (tmp_path / f"{strategy}.yaml").write_text(yaml.safe_dump(config))
-        state = main(["-c", str(tmp_path / f"{strategy}.yaml"), "--trainer.max_epochs=2"])
+        state = main(["-c", str(tmp_path / f"{strategy}.yaml"), "--trainer.max_epochs=1"])
         curves[strategy] = [h["test_acc"] for h in state.history]
     assert curves["random"][0] == curves["margin"][0]  # same start, same model
     assert curves["margin"][-1] > curves["random"][-1] + 0.02
