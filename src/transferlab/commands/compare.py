@@ -1,7 +1,8 @@
 """Run several configs with the same seed and compare them on the target test split.
 
     transferlab-compare configs/source_only/mnist_to_mnistm.yaml \\
-        configs/dann/mnist_to_mnistm.yaml configs/source_only/mnist_to_mnistm_oracle.yaml
+        configs/dann/mnist_to_mnistm.yaml configs/source_only/mnist_to_mnistm_oracle.yaml \\
+        [--validators im snd dev]
 
 Each run is an ordinary ``transferlab fit`` followed by ``test`` on the checkpoint its
 protocol selected, so a number here is exactly what the CLI gives. Every row says which
@@ -14,13 +15,16 @@ import argparse
 import json
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 
 from transferlab.commands.cli import TransferLabCLI
+from transferlab.evaluation.validators import VALIDATORS
+
+LABEL_FREE_VALIDATORS = tuple(name for name in VALIDATORS if name != "source_acc")
 
 # run_config passes each run's arguments explicitly while sys.argv holds this script's own
 warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
@@ -43,6 +47,8 @@ class RunResult:
     oracle_target_test_acc: float | None = None
     oracle_best_epoch: int | None = None
     checkpoint_path: str = ""
+    validator_target_test_acc: dict[str, float] = field(default_factory=dict)
+    validator_best_epoch: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -54,13 +60,16 @@ def run_config(
     seed: int = 0,
     overrides: list[str] | tuple[str, ...] = (),
     oracle_selection: bool = False,
+    validators: tuple[str, ...] = (),
 ) -> RunResult:
     """fit + test one config; returns the test accuracies of the selected checkpoint.
 
     ``oracle_selection`` also reports, from the *same* training run, the checkpoint that
     target validation accuracy would have chosen (the oracle protocol), so the two
     protocols can be compared without training twice. Training never sees target labels
-    either way; only a second ``ModelCheckpoint`` reads ``val/target_acc``.
+    either way; only a second ``ModelCheckpoint`` reads ``val/target_acc``. Likewise each
+    label-free validator in ``validators`` (``im``, ``snd``, ``dev``) gets its own
+    checkpoint on ``val/<name>``, tested beside the config's own choice.
     """
     if oracle_selection:
         overrides = [*overrides, "--data.init_args.target_val_labels=true"]
@@ -71,6 +80,14 @@ def run_config(
             monitor="val/target_acc", mode="max", filename="oracle-{epoch}"
         )
         cli.trainer.callbacks.append(oracle_checkpoint)
+    validator_checkpoints = {}
+    if not cli.model.hparams.oracle:
+        cli.model.reported_validators = validators
+        for name in validators:
+            validator_checkpoints[name] = ModelCheckpoint(
+                monitor=f"val/{name}", mode="max", filename=f"{name}-{{epoch}}"
+            )
+        cli.trainer.callbacks.extend(validator_checkpoints.values())
     start = time.perf_counter()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     fit_seconds = time.perf_counter() - start
@@ -79,8 +96,12 @@ def run_config(
     best_score = float(checkpoint.best_model_score) if best_path else float("nan")
     # read before testing: loading a checkpoint restores the callbacks' state from it
     oracle_path = oracle_checkpoint.best_model_path if oracle_checkpoint else ""
+    validator_paths = {name: c.best_model_path for name, c in validator_checkpoints.items()}
     metrics = _test(cli, best_path)
     oracle_metrics = _test(cli, oracle_path) if oracle_path else {}
+    validator_accuracy = {
+        name: float(_test(cli, path)["test/target_acc"]) for name, path in validator_paths.items()
+    }
     for logger in cli.trainer.loggers:
         if isinstance(logger, WandbLogger):  # else the next run would log into this one
             logger.experiment.finish()
@@ -107,6 +128,8 @@ def run_config(
         ),
         oracle_best_epoch=_epoch_of(oracle_path) if oracle_path else None,
         checkpoint_path=best_path,
+        validator_target_test_acc=validator_accuracy,
+        validator_best_epoch={name: _epoch_of(path) for name, path in validator_paths.items()},
     )
 
 
@@ -127,16 +150,26 @@ def _epoch_of(checkpoint_path: str) -> int:
     return int(stem.split("epoch=")[-1].split("-")[0]) if "epoch=" in stem else -1
 
 
-def format_table(results: list[RunResult]) -> str:
-    """A markdown table, one row per run."""
+def format_table(results: list[RunResult], validators: tuple[str, ...] = ()) -> str:
+    """A markdown table, one row per run; a column per label-free validator asked for (the
+    target test accuracy of the checkpoint it chose, and its epoch; '–' under the oracle)."""
+    extra = "".join(f" target test acc by {name.upper()} (epoch) |" for name in validators)
     lines = [
-        "| method | task | target test acc | source test acc | selected by | epoch | fit s |",
-        "|---|---|---|---|---|---|---|",
+        "| method | task | target test acc | source test acc | selected by | epoch | fit s |"
+        + extra,
+        "|---|---|---|---|---|---|---|" + "---|" * len(validators),
     ]
     for r in results:
+        chosen = "".join(
+            f" {100 * r.validator_target_test_acc[name]:.2f} ({r.validator_best_epoch[name]}) |"
+            if name in r.validator_target_test_acc
+            else " – |"
+            for name in validators
+        )
         lines.append(
             f"| {r.label} | {r.source} → {r.target} | {100 * r.target_test_acc:.2f} | "
-            f"{100 * r.source_test_acc:.2f} | {r.protocol} | {r.best_epoch} | {r.fit_seconds:.0f} |"
+            f"{100 * r.source_test_acc:.2f} | {r.protocol} | {r.best_epoch} | "
+            f"{r.fit_seconds:.0f} |{chosen}"
         )
     return "\n".join(lines)
 
@@ -149,9 +182,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument(
+        "--validators",
+        nargs="+",
+        default=[],
+        choices=LABEL_FREE_VALIDATORS,
+        help="also test the checkpoint each of these label-free validators would choose",
+    )
     args, overrides = parser.parse_known_args(argv)
-    results = [run_config(config, args.seed, overrides) for config in args.configs]
-    table = format_table(results)
+    validators = tuple(args.validators)
+    results = [
+        run_config(config, args.seed, overrides, validators=validators) for config in args.configs
+    ]
+    table = format_table(results, validators)
     print("\n" + table)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,17 @@ PROTOCOLS = {
 }
 
 
+def classifier_head(features: int, num_classes: int, hidden: list[int]) -> nn.Module:
+    """A linear classifier, or an MLP with ReLU hidden layers when ``hidden`` is given."""
+    if not hidden:
+        return nn.Linear(features, num_classes)
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(features, width), nn.ReLU(inplace=True)]
+        features = width
+    return nn.Sequential(*layers, nn.Linear(features, num_classes))
+
+
 def _as_method_key(network_key: str) -> str:
     """A network file's key as the method's: ``0.stem.0.weight`` -> ``backbone.stem.0.weight``,
     ``1.weight`` -> ``head.weight``."""
@@ -88,6 +99,9 @@ class TransferModule(L.LightningModule):
         compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
             Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
             pays off on a GPU with a large backbone; on a CPU the compile time dominates.
+        head_hidden: widths of hidden layers (each followed by a ReLU) between the features
+            and the classifier's last linear layer; empty: one linear layer. The DANN paper's
+            MNIST label predictor is ``[100, 100]`` on ``dann_mnist_cnn``.
         init_from: where this run's backbone *and* head start, to prune or fine-tune a
             trained classifier further: a transferlab checkpoint, or a ``network.pt`` of
             ``transferlab-export`` (e.g. after ``--prune_channels``, whose smaller layers this
@@ -111,16 +125,20 @@ class TransferModule(L.LightningModule):
         validator: Literal["source_acc", "im", "snd", "dev"] = "source_acc",
         compile_backbone: bool = False,
         init_from: str | None = None,
+        head_hidden: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
         self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
         self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
-        self.head = nn.Linear(self.backbone.num_features, num_classes)
+        self.head = classifier_head(self.backbone.num_features, num_classes, head_hidden or [])
         if init_from is not None:
             self._start_from_classifier(init_from)
         self.selection_protocol = ORACLE_PROTOCOL if oracle else PROTOCOLS[validator]
         self._validation_outputs: dict[str, dict[str, list[torch.Tensor]]] = {}
+        # label-free scores logged as val/<name> every epoch besides the selecting one, so
+        # that one run can say which checkpoint each validator would have chosen
+        self.reported_validators: tuple[str, ...] = ()
         self._unlabeled_test_logits: list[torch.Tensor] = []
         self.class_names: list[str] | None = None
         self.input_spec: dict | None = None  # image size and normalisation, for predict
@@ -158,9 +176,12 @@ class TransferModule(L.LightningModule):
                     f"take its backbone with --model.init_args.weights {path}"
                 )
             state, sizes = checkpoint["state_dict"], {}
-        head = state.get("head.weight")
-        if head is None:
+        head_weights = [
+            v for k, v in state.items() if k.startswith("head.") and k.endswith("weight")
+        ]
+        if not head_weights:
             raise ValueError(f"init_from {path} holds no classifier head ('head.weight')")
+        head = head_weights[-1]  # the last layer's: one row per class
         if head.shape[0] != self.num_classes:
             raise ValueError(
                 f"init_from {path} classifies {head.shape[0]} classes but this model has "
@@ -180,7 +201,8 @@ class TransferModule(L.LightningModule):
         """Backbone and head layers to the sizes a structurally pruned network has."""
         if sizes:
             resize_layers(self, sizes, state)
-            self.backbone.num_features = self.head.in_features
+            first_layer = self.head if isinstance(self.head, nn.Linear) else self.head[0]
+            self.backbone.num_features = first_layer.in_features
 
     def _network_sizes(self) -> dict:
         return {
@@ -345,7 +367,7 @@ class TransferModule(L.LightningModule):
         kept = self._validation_outputs.setdefault(
             domain, {"features": [], "logits": [], "losses": []}
         )
-        if self.hparams.validator != "source_acc":
+        if self.hparams.validator != "source_acc" or self.reported_validators:
             kept["features"].append(features.detach())
             kept["logits"].append(logits.detach())
             if labeled and domain == "source":
@@ -371,12 +393,17 @@ class TransferModule(L.LightningModule):
             selected = None
         if selected is not None:
             self.log("val/select_score", torch.as_tensor(selected, dtype=torch.float32))
+        if self._validation_outputs.get("target", {}).get("logits"):
+            for validator in self.reported_validators:
+                score = self._label_free_score(validator)
+                self.log(f"val/{validator}", torch.as_tensor(score, dtype=torch.float32))
 
-    def _label_free_score(self) -> float:
+    def _label_free_score(self, validator: str | None = None) -> float:
+        validator = validator or self.hparams.validator
         target_probabilities = self._gathered("target", "logits").float().softmax(dim=1)
-        if self.hparams.validator == "im":
+        if validator == "im":
             return float(information_maximization(target_probabilities))
-        if self.hparams.validator == "snd":
+        if validator == "snd":
             return float(soft_neighborhood_density(target_probabilities))
         return deep_embedded_validation(
             self._gathered("source", "features").float().cpu().numpy(),

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from tests.conftest import build_cli, config
@@ -47,3 +48,39 @@ def test_batch_norm_discriminator_normalises_source_and_target_together():
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert seen == [16]  # one forward pass over 8 source + 8 target features
     assert norms[0].num_batches_tracked == 1
+
+
+def linear_shapes(module: torch.nn.Module) -> list[tuple[int, int]]:
+    return [
+        (m.in_features, m.out_features) for m in module.modules() if isinstance(m, torch.nn.Linear)
+    ]
+
+
+def test_the_paper_config_builds_the_dann_papers_mnist_network(tmp_path):
+    """Conv 32 -> conv 48 (768 features, no BatchNorm), a 100-100-10 label predictor and a
+    100-1 domain classifier on the features; it trains, and a checkpoint of it (an MLP head)
+    starts another run."""
+    paper = config("dann/mnist_to_mnistm_paper.yaml")
+    cli = build_cli(paper, *FAST, "--data.init_args.mnist=subset")
+    model = cli.model
+    convs = [m.out_channels for m in model.backbone.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [32, 48] and model.backbone.num_features == 768
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert linear_shapes(model.head) == [(768, 100), (100, 100), (100, 10)]
+    assert linear_shapes(model.discriminator) == [(768, 100), (100, 1)]
+    first = model.head[0].weight.detach().clone()
+    cli.trainer.fit(model, datamodule=cli.datamodule)
+    assert not torch.equal(model.head[0].weight, first)
+    cli.trainer.save_checkpoint(tmp_path / "paper.ckpt", weights_only=True)
+    started = build_cli(
+        paper,
+        "--data.init_args.mnist=subset",
+        f"--model.init_args.init_from={tmp_path / 'paper.ckpt'}",
+    ).model
+    assert torch.equal(started.head[2].weight, model.head[2].weight)
+    assert torch.equal(started.backbone.block1[0].weight, model.backbone.block1[0].weight)
+
+
+def test_a_discriminator_without_hidden_layers_is_refused():
+    with pytest.raises(ValueError, match="discriminator_depth must be at least 1, got 0"):
+        build_cli(config("dann/mnist_to_mnistm.yaml"), "--model.init_args.discriminator_depth=0")

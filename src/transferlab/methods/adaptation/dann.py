@@ -9,8 +9,13 @@ from transferlab.losses import domain_adversarial_loss, gradient_reversal
 from transferlab.methods.adaptation.base import AdaptationModule
 
 
-def discriminator(width: int, hidden: int, batch_norm: bool = False) -> nn.Sequential:
-    """The two-hidden-layer domain classifier of DANN and CDAN (one logit: source?).
+def discriminator(
+    width: int, hidden: int, batch_norm: bool = False, depth: int = 2
+) -> nn.Sequential:
+    """The domain classifier of DANN and CDAN: ``depth`` hidden layers, one logit (source?).
+
+    Two hidden layers is the paper's choice for its larger networks (and TLlib's); its
+    MNIST network uses one of 100 units.
 
     ``batch_norm`` adds BatchNorm after each hidden layer, as Transfer-Learning-Library's
     discriminator does; it must then see source and target in one batch (the callers
@@ -21,7 +26,12 @@ def discriminator(width: int, hidden: int, batch_norm: bool = False) -> nn.Seque
         norm = [nn.BatchNorm1d(hidden)] if batch_norm else []
         return [nn.Linear(inputs, hidden), *norm, nn.ReLU(inplace=True)]
 
-    return nn.Sequential(*hidden_layer(width), *hidden_layer(hidden), nn.Linear(hidden, 1))
+    if depth < 1:
+        raise ValueError(f"discriminator_depth must be at least 1, got {depth}")
+    layers = hidden_layer(width)
+    for _ in range(depth - 1):
+        layers += hidden_layer(hidden)
+    return nn.Sequential(*layers, nn.Linear(hidden, 1))
 
 
 class DANN(AdaptationModule):
@@ -35,16 +45,24 @@ class DANN(AdaptationModule):
     The discriminator sees source and target as one batch.
 
     Args:
-        discriminator_hidden: width of the discriminator's two hidden layers.
+        discriminator_hidden: width of the discriminator's hidden layers.
         discriminator_batch_norm: BatchNorm after each hidden layer of the discriminator.
+        discriminator_depth: how many hidden layers (the paper's MNIST network: 1).
     """
 
     def __init__(
-        self, discriminator_hidden: int = 1024, discriminator_batch_norm: bool = False, **kwargs
+        self,
+        discriminator_hidden: int = 1024,
+        discriminator_batch_norm: bool = False,
+        discriminator_depth: int = 2,
+        **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.discriminator = discriminator(
-            self.backbone.num_features, discriminator_hidden, discriminator_batch_norm
+            self.backbone.num_features,
+            discriminator_hidden,
+            discriminator_batch_norm,
+            discriminator_depth,
         )
 
     def adaptation_loss(self, source_features, target_features, source_logits, target_logits):
