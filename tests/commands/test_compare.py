@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.conftest import config
 from transferlab.commands.compare import main
 
@@ -97,3 +99,10 @@ def test_oracle_selection_is_reported_beside_and_does_not_change_the_label_free_
     assert all(0 <= epoch <= 2 for epoch in both.validator_best_epoch.values())
     assert both.validator_best_epoch["im"] == plain.best_epoch
     assert both.validator_target_test_acc["im"] == plain.target_test_acc
+
+
+def test_an_unknown_validator_is_refused_before_training():
+    from transferlab.commands.compare import run_config
+
+    with pytest.raises(ValueError, match=r"unknown validators \['imm'\]: choose from"):
+        run_config(config("dann/mnist_to_mnistm.yaml"), validators=("im", "imm"))

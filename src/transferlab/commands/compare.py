@@ -71,6 +71,9 @@ def run_config(
     label-free validator in ``validators`` (``im``, ``snd``, ``dev``) gets its own
     checkpoint on ``val/<name>``, tested beside the config's own choice.
     """
+    unknown = sorted(set(validators) - set(LABEL_FREE_VALIDATORS))
+    if unknown:
+        raise ValueError(f"unknown validators {unknown}: choose from {LABEL_FREE_VALIDATORS}")
     if oracle_selection:
         overrides = [*overrides, "--data.init_args.target_val_labels=true"]
     cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
