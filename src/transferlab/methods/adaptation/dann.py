@@ -14,7 +14,7 @@ def discriminator(
 ) -> nn.Sequential:
     """The domain classifier of DANN and CDAN: ``depth`` hidden layers, one logit (source?).
 
-    Two hidden layers is the paper's choice for its larger networks (and TLlib's); its
+    Two hidden layers is what the paper uses for its larger networks, and TLlib too; its
     MNIST network uses one of 100 units.
 
     ``batch_norm`` adds BatchNorm after each hidden layer, as Transfer-Learning-Library's
