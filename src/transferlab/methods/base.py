@@ -383,28 +383,38 @@ class TransferModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         scores = self._log_accuracies("val")
+        label_free = self._label_free_scores()
         if self.hparams.oracle:
             selected = scores.get("target")
         elif self.hparams.validator == "source_acc":
             selected = scores.get("source")
-        elif self._validation_outputs.get("target", {}).get("logits"):
-            selected = self._label_free_score()
         else:
-            selected = None
+            selected = label_free.get(self.hparams.validator)
         if selected is not None:
             self.log("val/select_score", torch.as_tensor(selected, dtype=torch.float32))
-        if self._validation_outputs.get("target", {}).get("logits"):
-            for validator in self.reported_validators:
-                score = self._label_free_score(validator)
-                self.log(f"val/{validator}", torch.as_tensor(score, dtype=torch.float32))
+        for validator in self.reported_validators:
+            if validator in label_free:
+                score = torch.as_tensor(label_free[validator], dtype=torch.float32)
+                self.log(f"val/{validator}", score)
 
-    def _label_free_score(self, validator: str | None = None) -> float:
-        validator = validator or self.hparams.validator
+    def _label_free_scores(self) -> dict[str, float]:
+        """Each label-free score this epoch needs (the selecting one and the reported ones),
+        computed once: DEV fits a domain classifier. Empty without target images."""
+        if not self._validation_outputs.get("target", {}).get("logits"):
+            return {}
+        needed = set(self.reported_validators)
+        if not self.hparams.oracle and self.hparams.validator != "source_acc":
+            needed.add(self.hparams.validator)
+        return {validator: self._label_free_score(validator) for validator in sorted(needed)}
+
+    def _label_free_score(self, validator: str) -> float:
         target_probabilities = self._gathered("target", "logits").float().softmax(dim=1)
         if validator == "im":
             return float(information_maximization(target_probabilities))
         if validator == "snd":
             return float(soft_neighborhood_density(target_probabilities))
+        if validator != "dev":
+            raise ValueError(f"unknown label-free validator {validator!r}: im, snd or dev")
         return deep_embedded_validation(
             self._gathered("source", "features").float().cpu().numpy(),
             self._gathered("target", "features").float().cpu().numpy(),
