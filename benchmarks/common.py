@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -56,11 +58,7 @@ def write(name: str, payload: dict, table: str) -> None:
 #   BENCH_OVERRIDES="--trainer.accelerator=gpu" python benchmarks/semi_supervised.py
 EXTRA = shlex.split(os.environ.get("BENCH_OVERRIDES", ""))
 
-QUIET = [
-    "--trainer.logger=false",
-    "--trainer.enable_progress_bar=false",
-    "--trainer.callbacks=[]",
-]
+QUIET = [*QUIET_TRAINER, NO_CALLBACKS]
 
 
 def run_folder(label: str, task: str, seed: int) -> Path:

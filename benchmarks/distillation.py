@@ -98,6 +98,7 @@ def dark_knowledge_runs(seed: int) -> list[dict]:
 def bias_fix(checkpoint: str, seed: int, omitted: int = 3) -> dict:
     """Accuracy on the test images of the omitted class before and after raising its bias
     by the amount chosen on the validation split."""
+    from transferlab.checkpoints import load_method
     from transferlab.data import DigitDomains
     from transferlab.evaluation.class_bias import (
         collect_logits,
@@ -105,7 +106,6 @@ def bias_fix(checkpoint: str, seed: int, omitted: int = 3) -> dict:
         raise_class_bias,
         tune_class_bias,
     )
-    from transferlab.methods.base import load_method
 
     model, _ = load_method(checkpoint)
     data = DigitDomains(source="mnist", target="mnistm", split_seed=0)

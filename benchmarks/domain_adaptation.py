@@ -42,7 +42,7 @@ from common import (
     write,
 )
 
-from transferlab.commands.compare import LABEL_FREE_VALIDATORS
+from transferlab.evaluation.validators import LABEL_FREE_VALIDATORS
 
 METHODS = {
     "SourceOnly": "configs/source_only/mnist_to_mnistm.yaml",

@@ -28,6 +28,7 @@ from torchvision.utils import save_image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, mean_std, run_one, write  # noqa: E402
 
+from transferlab.checkpoints import load_method  # noqa: E402
 from transferlab.data import DigitDomains  # noqa: E402
 from transferlab.deploy.network import load_network  # noqa: E402
 from transferlab.evaluation.generative import (  # noqa: E402
@@ -35,7 +36,6 @@ from transferlab.evaluation.generative import (  # noqa: E402
     conditional_accuracy,
     frechet_distance,
 )
-from transferlab.methods.base import load_method  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"VAE": "vae", "VQ-VAE": "vq_vae", "DCGAN": "dcgan", "cGAN": "conditional_gan"}

@@ -7,7 +7,7 @@ DataLoaders, with the same optimizer and scheduler; Lightning adds its loop, log
 calls and hooks. The Lightning loop is timed bare (no logger, progress bar or callbacks),
 with each default of ``transferlab fit`` added alone (CSV logger, offline W&B logger, rich
 progress bar), and with all of them plus the config's callbacks: what a user runs; and
-bare with every training-step value filed by Lightning, which ``TransferModule.log`` skips
+bare with every training-step value filed by Lightning, which ``MethodModule.log`` skips
 on the steps no logger writes (what that saves). The
 loops are interleaved, in a rotating order, so that a drift in the machine's load hits all
 of them; each repeat's ratio is against the plain loop of the same repeat, and the table
@@ -46,7 +46,7 @@ WANDB = (
     '"init_args": {"project": "transferlab", "save_dir": "runs"}}]'
 )
 # the bare loop with every training-step value filed by Lightning, as before
-# TransferModule.log dropped the ones no logger writes
+# MethodModule.log dropped the ones no logger writes
 UNFILTERED = "Lightning, bare, every step's values logged"
 # what each Lightning loop changes from the config; "plain" is the loop below
 LOOPS = {

@@ -21,7 +21,7 @@ class InverseDecayLR(LambdaLR):
     """``lr_p = lr_0 / (1 + alpha * p) ** beta`` with ``p`` = step / total steps.
 
     Stepped every optimizer step (``interval = "step"``). ``total_steps`` is filled in by
-    :class:`transferlab.methods.TransferModule` from the trainer when left as ``None``.
+    :class:`transferlab.methods.MethodModule` from the trainer when left as ``None``.
     """
 
     interval = "step"

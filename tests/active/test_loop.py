@@ -6,7 +6,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from transferlab.active.annotation import SimulatedAnnotator
-from transferlab.active.loop import dropout_passes, mc_dropout, run_loop, scored_positions
+from transferlab.active.loop import run_loop, scored_positions
+from transferlab.evaluation.inference import dropout_passes, mc_dropout
 
 
 def test_a_scored_subset_holds_every_labeled_position_and_a_fresh_draw_each_round():
@@ -95,7 +96,7 @@ def _passes_both_ways(model, images, passes=4):
 
 
 def test_dropout_before_the_head_reruns_only_the_head_with_the_same_draws():
-    from transferlab.backbones import digit_cnn
+    from transferlab.backbones.digits import digit_cnn
 
     model = FeaturesAndHead(digit_cnn(num_classes=0, drop_rate=0.3), 256)
     shortcut, full, backbone_calls = _passes_both_ways(model, torch.rand(6, 3, 28, 28))

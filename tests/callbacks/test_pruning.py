@@ -6,8 +6,8 @@ import torch
 
 from tests.conftest import build_cli, config
 from transferlab.callbacks import GlobalMagnitudePruning
+from transferlab.checkpoints import load_method
 from transferlab.evaluation.model_size import weight_sparsity
-from transferlab.methods.base import load_method
 
 
 def test_the_steps_compound_to_the_target_sparsity():

@@ -5,12 +5,12 @@ import torch
 from torch import nn
 
 from tests.conftest import build_cli, config
+from transferlab.checkpoints import load_method
 from transferlab.deploy.channel_pruning import prune_channels
-from transferlab.deploy.measure import accuracy
 from transferlab.deploy.network import load_network, network_of, save_network
+from transferlab.evaluation.inference import accuracy
 from transferlab.evaluation.model_size import count_parameters
 from transferlab.methods import TripletNetwork
-from transferlab.methods.base import load_method
 
 
 def test_a_method_without_one_classifying_head_is_refused_with_the_methods_that_export():

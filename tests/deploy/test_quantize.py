@@ -4,9 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from transferlab.deploy.measure import accuracy, parity, predictions
+from transferlab.deploy.measure import parity
 from transferlab.deploy.onnx_runtime import export_onnx, quantize_onnx, run_session, session
 from transferlab.deploy.quantize import load_program, quantize, save_program
+from transferlab.evaluation.inference import accuracy, infer
 
 
 def test_static_int8_keeps_the_accuracy_and_its_file_reloads(trained, digits, tmp_path):
@@ -48,8 +49,8 @@ def test_onnx_matches_pytorch_at_any_batch_size_and_its_int8_file_is_smaller(
     for batch in (1, 7):
         images = digits["images"][:batch]
         assert run_session(onnx, images).shape == (batch, 10)
-    ours, _ = predictions(lambda x: run_session(onnx, x), digits["test"])
-    theirs, _ = predictions(network, digits["test"])
+    ours = infer(lambda x: run_session(onnx, x), digits["test"])["logits"]
+    theirs = infer(network, digits["test"])["logits"]
     agreement = parity(theirs, ours)
     assert agreement["top1_agreement"] >= 0.999 and agreement["max_abs_logit_difference"] < 1e-3
     int8 = quantize_onnx(path, tmp_path / "model.int8.onnx", "static", digits["calibration"])

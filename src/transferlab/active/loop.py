@@ -27,16 +27,8 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from transferlab.active import strategies
 from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
-
-NEEDS = {
-    "random": "nothing",
-    "least_confident": "probabilities",
-    "margin": "probabilities",
-    "entropy": "probabilities",
-    "bald": "dropout passes",
-    "core_set": "features",
-    "badge": "probabilities and features",
-}
+from transferlab.active.strategies import STRATEGIES, query
+from transferlab.evaluation.inference import outputs_of
 
 
 @dataclass
@@ -73,17 +65,13 @@ class PoolScorer(L.LightningModule):
         self.model, self.passes = model, passes
 
     def predict_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
-        images = batch[0]
-        features = self.model.features(images)
-        scores = {"probabilities": self.model.classify(features).softmax(1), "features": features}
-        if self.passes:
-            scores["passes"] = dropout_passes(self.model, images, self.passes)
-        return scores
+        wanted = ("features", "probabilities", *(("passes",) if self.passes else ()))
+        return outputs_of(self.model, batch[0], wanted, self.passes)
 
 
 def score_pool(model: nn.Module, pool: Dataset, strategy: str, passes: int = 10) -> dict:
     """What ``strategy`` needs about every pool image, in pool order (``Trainer.predict``)."""
-    passes = passes if NEEDS[strategy] == "dropout passes" else 0
+    passes = passes if "passes" in STRATEGIES.entry(strategy).needs else 0
     quiet = logging.getLogger("lightning.pytorch.utilities.rank_zero")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # the "GPU available" lines once a round are noise
@@ -103,69 +91,6 @@ def score_pool(model: nn.Module, pool: Dataset, strategy: str, passes: int = 10)
         for key in batches[0]
     }
     return scores
-
-
-def dropout_passes(model: nn.Module, images: torch.Tensor, passes: int) -> torch.Tensor:
-    """``(passes, images, classes)`` softmaxes, each with fresh dropout masks.
-
-    When the network's one dropout layer is its last feature layer (``drop_rate`` before the
-    head, as in the digit CNN), everything before it is deterministic in eval mode: the
-    features are computed once and only the dropout and the head rerun. That is the same
-    distribution, and the same random draws, as full passes, for a fraction of the cost (the
-    passes were most of a BALD round). Any other placement runs the whole network per pass.
-    """
-    dropouts = _dropout_layers(model)
-    if len(dropouts) == 1:
-        seen: dict[str, torch.Tensor] = {}
-        hook = dropouts[0].register_forward_hook(
-            lambda layer, inputs, output: seen.update(input=inputs[0], output=output)
-        )
-        try:
-            features = model.features(images)
-        finally:
-            hook.remove()
-        if seen.get("output") is features:
-            p = dropouts[0].p
-            return torch.stack(
-                [
-                    model.classify(nn.functional.dropout(seen["input"], p, True)).softmax(1)
-                    for _ in range(passes)
-                ]
-            )
-    return torch.stack([mc_dropout(model, images) for _ in range(passes)])
-
-
-def _dropout_layers(model: nn.Module) -> list[nn.Dropout]:
-    dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout) and m.p > 0]
-    if not dropouts:
-        raise ValueError("BALD needs dropout in the network (e.g. --model.init_args.drop_rate 0.3)")
-    return dropouts
-
-
-def mc_dropout(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """One stochastic pass: dropout layers on, everything else (BatchNorm) in eval mode."""
-    dropouts = _dropout_layers(model)
-    for layer in dropouts:
-        layer.train()
-    try:
-        return model(images).softmax(1)
-    finally:
-        for layer in dropouts:
-            layer.eval()
-
-
-def query(strategy: str, scores: dict, budget: int, labeled: torch.Tensor, seed: int):
-    generator = torch.Generator().manual_seed(seed)
-    if strategy == "random":
-        return strategies.random_query(len(labeled), budget, labeled, generator)
-    if strategy == "bald":
-        return strategies.bald(scores["passes"], budget, labeled)
-    if strategy == "core_set":
-        return strategies.core_set(scores["features"], budget, labeled)
-    if strategy == "badge":
-        embeddings = strategies.badge_embeddings(scores["probabilities"], scores["features"])
-        return strategies.badge(embeddings, budget, labeled, generator)
-    return strategies.STRATEGIES[strategy](scores["probabilities"], budget, labeled)
 
 
 def scored_positions(labeled: torch.Tensor, subset: int, seed: int) -> torch.Tensor:
@@ -202,8 +127,7 @@ def run_loop(
     later (a CSV file) ends the call, and the next call starts by reading its answers.
     ``cold_start()`` picks the first batch of a loop that starts without labels;
     ``score_subset`` > 0 scores only that many random unlabeled images per round."""
-    if strategy not in NEEDS:
-        raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(NEEDS)}")
+    STRATEGIES.entry(strategy)  # an unknown name is refused with the known ones
     fresh = not state_path.exists()
     state = load_or_start(state_path, initial, strategy, query_size, budget)
     if fresh and cold_start is not None:  # no labels yet: the first batch is chosen unseen

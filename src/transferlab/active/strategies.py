@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from transferlab.registry import Registry
+
 EPSILON = 1e-12
 
 
@@ -146,5 +148,30 @@ def badge(
     return torch.tensor(picked, dtype=torch.long)
 
 
-# the strategies that take class probabilities of the pool, by name
-STRATEGIES = {"least_confident": least_confident, "margin": margin, "entropy": entropy}
+def _random(budget: int, labeled: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    return random_query(len(labeled), budget, labeled, generator)
+
+
+def _badge(probabilities, features, budget: int, labeled, generator) -> torch.Tensor:
+    return badge(badge_embeddings(probabilities, features), budget, labeled, generator)
+
+
+# Every strategy by name, with what it reads about the pool (``needs``: what the loop must
+# score, passed first in that order) and whether it draws at random (``draws``: it then
+# takes the round's generator last).
+STRATEGIES = Registry("strategy")
+STRATEGIES.add("random", _random, needs=(), draws=True)
+STRATEGIES.add("least_confident", least_confident, needs=("probabilities",), draws=False)
+STRATEGIES.add("margin", margin, needs=("probabilities",), draws=False)
+STRATEGIES.add("entropy", entropy, needs=("probabilities",), draws=False)
+STRATEGIES.add("bald", bald, needs=("passes",), draws=False)
+STRATEGIES.add("core_set", core_set, needs=("features",), draws=False)
+STRATEGIES.add("badge", _badge, needs=("probabilities", "features"), draws=True)
+
+
+def query(name: str, scores: dict, budget: int, labeled: torch.Tensor, seed: int):
+    """The pool indices strategy ``name`` picks from ``scores`` (what it ``needs``)."""
+    strategy = STRATEGIES.entry(name)
+    generator = [torch.Generator().manual_seed(seed)] if strategy.draws else []
+    inputs = [scores[need] for need in strategy.needs]
+    return strategy.target(*inputs, budget, labeled, *generator)

@@ -58,8 +58,8 @@ class FeatureTSNE(L.Callback):
         datamodule = trainer.datamodule
         was_training = pl_module.training
         pl_module.eval()
-        source = self._features(pl_module, datamodule.val_dataloader()[0])
-        target = self._features(pl_module, datamodule.test_dataloader()[1])
+        source = self._features(pl_module, datamodule.eval_loaders("val")["source"])
+        target = self._features(pl_module, datamodule.eval_loaders("test")["target"])
         pl_module.train(was_training)
         run = f"{type(pl_module).__name__}_{datamodule.source}_to_{datamodule.target}"
         run += "_oracle" if datamodule.oracle else ""

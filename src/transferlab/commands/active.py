@@ -48,12 +48,16 @@ import torch
 import yaml
 
 from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
-from transferlab.active.loop import NEEDS, run_loop, score_pool
-from transferlab.active.strategies import core_set
-from transferlab.commands.cli import TransferLabCLI, use_wandb_offline_without_key
+from transferlab.active.loop import run_loop, score_pool
+from transferlab.active.strategies import STRATEGIES, core_set
+from transferlab.checkpoints import load_method
+from transferlab.commands.cli import (
+    QUIET_TRAINER,
+    TransferLabCLI,
+    use_wandb_offline_without_key,
+)
 from transferlab.data.datasets import per_class_subset
 from transferlab.evaluation.plots import save_learning_curves
-from transferlab.methods.base import load_method
 
 ACTIVE_KEYS = {
     "strategy",
@@ -69,7 +73,6 @@ ACTIVE_KEYS = {
     "output",
 }
 ANNOTATORS = ("simulated", "csv")
-QUIET = ["--trainer.logger=false", "--trainer.enable_progress_bar=false"]
 
 
 def read_config(path: str | Path) -> tuple[dict, dict]:
@@ -86,9 +89,10 @@ def read_config(path: str | Path) -> tuple[dict, dict]:
         raise ValueError(
             f"{path}: unknown active keys {sorted(unknown)}; known: {sorted(ACTIVE_KEYS)}"
         )
-    if active.get("strategy") not in NEEDS:
+    if active.get("strategy") not in STRATEGIES:
         raise ValueError(
-            f"{path}: active.strategy={active.get('strategy')!r}; choose from {', '.join(NEEDS)}"
+            f"{path}: active.strategy={active.get('strategy')!r}; choose from "
+            f"{', '.join(STRATEGIES.names())}"
         )
     if active.get("annotator", "simulated") not in ANNOTATORS:
         raise ValueError(
@@ -108,7 +112,7 @@ def fit_round(fit_config: Path, labeled, annotations, round_: int, active: dict,
     args = [
         "-c",
         str(fit_config),
-        *QUIET,
+        *QUIET_TRAINER,
         *extra,
         f"--data.init_args.{labeled_key}={json.dumps(labeled)}",
         f"--data.init_args.{annotations_key}={json.dumps(annotations)}",
@@ -137,7 +141,7 @@ def fit_round(fit_config: Path, labeled, annotations, round_: int, active: dict,
 def cold_start_batch(fit_config: Path, extra, pool, size: int) -> list[int]:
     """The first batch of a loop without labels: k-center greedy (core-set) on the features
     of the configured network before any training, so the batch covers the pool."""
-    model = TransferLabCLI(args=["-c", str(fit_config), *QUIET, *extra], run=False).model
+    model = TransferLabCLI(args=["-c", str(fit_config), *QUIET_TRAINER, *extra], run=False).model
     features = score_pool(model, pool, "core_set")["features"]
     return core_set(features, size, torch.zeros(len(pool), dtype=torch.bool)).tolist()
 
@@ -175,7 +179,9 @@ def main(argv: list[str] | None = None):
     fit_config = output / "fit_config.yaml"
     fit_config.write_text(yaml.safe_dump(fit))
 
-    data = TransferLabCLI(args=["-c", str(fit_config), *QUIET, *extra], run=False).datamodule
+    data = TransferLabCLI(
+        args=["-c", str(fit_config), *QUIET_TRAINER, *extra], run=False
+    ).datamodule
     pool, labels = data.training_pool()
     active |= {"pool_role": data.pool_role, "pool_arguments": data.pool_arguments}
     known = (labels >= 0).nonzero().flatten()

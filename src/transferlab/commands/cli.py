@@ -23,11 +23,15 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab.callbacks import SelectionCheckpoint
+from transferlab.checkpoints import method_mismatch
 from transferlab.commands.test_report import write_test_report
-from transferlab.methods import TransferModule
-from transferlab.methods.base import checkpoint_method_mismatch
+from transferlab.methods import MethodModule
 
 RUNS_DIR = "runs"
+# the overrides of a run nobody watches (tests, benchmarks, active-learning rounds): no
+# loggers and no progress bar; add NO_CALLBACKS to drop the config's callbacks too
+QUIET_TRAINER = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
+NO_CALLBACKS = "--trainer.callbacks=[]"
 
 
 def use_wandb_offline_without_key() -> None:
@@ -86,8 +90,8 @@ TRAINER_DEFAULTS = {
 class TransferLabCLI(LightningCLI):
     """LightningCLI with the project's conventions built in.
 
-    * any :class:`TransferModule` subclass as ``model`` and any LightningDataModule with
-      ``num_classes`` and ``oracle`` as ``data`` (``class_path`` in the YAML): the
+    * any method (a :class:`MethodModule` subclass) as ``model`` and any LightningDataModule
+      with ``num_classes`` and ``oracle`` as ``data`` (``class_path`` in the YAML): the
       :class:`DomainDataModule` family, or ``EpisodicDigits`` for meta-learning;
     * ``data.num_classes`` and ``data.oracle`` linked into the model, so that the two can
       never disagree;
@@ -100,7 +104,7 @@ class TransferLabCLI(LightningCLI):
 
     def __init__(self, *args, **kwargs) -> None:
         use_wandb_offline_without_key()
-        kwargs.setdefault("model_class", TransferModule)
+        kwargs.setdefault("model_class", MethodModule)
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("datamodule_class", L.LightningDataModule)
         kwargs.setdefault("subclass_mode_data", True)
@@ -150,7 +154,7 @@ class TransferLabCLI(LightningCLI):
         ckpt_path = self.config[subcommand].get("ckpt_path")
         model = self.config[subcommand].get("model")
         if ckpt_path and Path(ckpt_path).is_file() and model and model.get("class_path"):
-            problem = checkpoint_method_mismatch(ckpt_path, model.class_path.rsplit(".", 1)[-1])
+            problem = method_mismatch(ckpt_path, model.class_path.rsplit(".", 1)[-1])
             if problem:
                 raise ValueError(f"--ckpt_path {problem}")
 

@@ -22,9 +22,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 
 from transferlab.commands.cli import TransferLabCLI
-from transferlab.evaluation.validators import VALIDATORS
-
-LABEL_FREE_VALIDATORS = tuple(name for name in VALIDATORS if name != "source_acc")
+from transferlab.evaluation.selection import label_free_validators
+from transferlab.evaluation.validators import LABEL_FREE_VALIDATORS
 
 # run_config passes each run's arguments explicitly while sys.argv holds this script's own
 warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
@@ -71,9 +70,7 @@ def run_config(
     label-free validator in ``validators`` (``im``, ``snd``, ``dev``) gets its own
     checkpoint on ``val/<name>``, tested beside the config's own choice.
     """
-    unknown = sorted(set(validators) - set(LABEL_FREE_VALIDATORS))
-    if unknown:
-        raise ValueError(f"unknown validators {unknown}: choose from {LABEL_FREE_VALIDATORS}")
+    validators = label_free_validators(validators)  # refused before anything is built
     if oracle_selection:
         overrides = [*overrides, "--data.init_args.target_val_labels=true"]
     cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
@@ -84,8 +81,13 @@ def run_config(
         )
         cli.trainer.callbacks.append(oracle_checkpoint)
     validator_checkpoints = {}
-    if not cli.model.hparams.oracle:
-        cli.model.reported_validators = validators
+    if validators and not cli.model.hparams.oracle:
+        if not hasattr(cli.model, "selection"):
+            raise ValueError(
+                f"{type(cli.model).__name__} does not classify: label-free validators score "
+                "a classifier's predictions"
+            )
+        cli.model.selection.reported = validators
         for name in validators:
             validator_checkpoints[name] = ModelCheckpoint(
                 monitor=f"val/{name}", mode="max", filename=f"{name}-{{epoch}}"

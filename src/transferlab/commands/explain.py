@@ -27,7 +27,7 @@ from transferlab.data.image_folders import (
     unreadable_message,
 )
 from transferlab.deploy.network import load_network
-from transferlab.explain.attributions import EXPLAINERS, METHODS
+from transferlab.explain.attributions import EXPLAINERS
 from transferlab.explain.checks import deletion_insertion, randomization_check
 from transferlab.explain.grid import check_layer, explain_networks, save_grid
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--ckpt", required=True, help="checkpoint or network file")
     parser.add_argument("--compare", nargs="*", default=[], help="more models, same images")
     parser.add_argument("--images", required=True, help="folder, image file or glob pattern")
-    parser.add_argument("--method", choices=METHODS, default="gradcam")
+    parser.add_argument("--method", choices=EXPLAINERS.names(), default="gradcam")
     parser.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last)")
     parser.add_argument("--max_images", type=int, default=8)
     parser.add_argument("--checks", action="store_true", help="randomisation + deletion")
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> Path:
         options = {"layer": args.layer} if args.method == "gradcam" else {}
 
         def explainer(network, batch, classes):
-            return EXPLAINERS[args.method](network, batch, classes, **options)
+            return EXPLAINERS.get(args.method)(network, batch, classes, **options)
 
         for row, network in zip(rows, networks.values(), strict=True):
             checks[row["name"]] = {

@@ -28,26 +28,20 @@ import torch
 import yaml
 from jsonargparse import ArgumentParser
 
+from transferlab import checkpoints
 from transferlab.deploy.channel_pruning import prune_channels
-from transferlab.deploy.measure import file_megabytes, latency_ms, parity, predictions
+from transferlab.deploy.formats import EXPORT_FORMATS
+from transferlab.deploy.measure import file_megabytes, latency_ms, parity
 from transferlab.deploy.network import load_network, save_network
-from transferlab.deploy.onnx_runtime import export_onnx, quantize_onnx, run_session, session
-from transferlab.deploy.quantize import (
-    float_layers_left,
-    load_program,
-    lowered,
-    quantize,
-    save_program,
-)
+from transferlab.deploy.quantize import float_layers_left
+from transferlab.evaluation.inference import infer
 from transferlab.evaluation.model_size import count_parameters, weight_sparsity
-
-FORMATS = ("onnx", "torch_export", "network")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="transferlab-export", description=__doc__)
     parser.add_argument("--ckpt", required=True, help="a transferlab checkpoint or network.pt")
-    parser.add_argument("--format", choices=FORMATS, default="onnx")
+    parser.add_argument("--format", choices=EXPORT_FORMATS.names(), default="onnx")
     parser.add_argument("--quantize", choices=("none", "dynamic", "static"), default="none")
     parser.add_argument("--calibration", type=int, default=512, help="images for static int8")
     parser.add_argument("--calibration_domain", choices=("source", "target"), default="target")
@@ -57,19 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for latency")
     parser.add_argument("--no_latency", action="store_true", help="skip the latency timing")
     args = parser.parse_args(argv)
-    if args.format == "network" and args.quantize != "none":
-        parser.error("--format network holds float weights; quantize with onnx or torch_export")
+    if args.quantize != "none" and not EXPORT_FORMATS.entry(args.format).quantizes:
+        can = " or ".join(entry.name for entry in EXPORT_FORMATS if entry.quantizes)
+        parser.error(f"--format {args.format} holds float weights; quantize with {can}")
     if not 0 <= args.prune_channels < 1:
         parser.error(f"--prune_channels must be in [0, 1), got {args.prune_channels}")
     return args
-
-
-def written_by(path: str) -> str | None:
-    """The method that wrote a checkpoint, read before anything is built from it."""
-    if not Path(path).is_file():
-        return None  # load_network says so
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    return payload.get("transferlab", {}).get("method") if isinstance(payload, dict) else None
 
 
 def data_config(args: argparse.Namespace) -> Path | None:
@@ -107,7 +94,7 @@ def calibration_batches(data, domain: str, count: int) -> list[torch.Tensor]:
 def labeled_test_loaders(data) -> dict[str, list]:
     """Test batches of each domain that has labels, loaded once and reused by every model."""
     loaders = {}
-    for domain, loader in zip(("source", "target"), data.test_dataloader(), strict=True):
+    for domain, loader in data.eval_loaders("test").items():
         first = next(iter(loader), None)
         if isinstance(first, list | tuple):
             loaders[domain] = list(loader)
@@ -124,7 +111,7 @@ def example_input(info: dict, data) -> torch.Tensor:
 def run(argv: list[str] | None = None) -> dict:
     """Export as the command line says; returns the report."""
     args = parse_args(argv)
-    if written_by(args.ckpt) == "QuantizationAwareTraining" and (
+    if checkpoints.written_by(args.ckpt) == "QuantizationAwareTraining" and (
         args.format != "torch_export" or args.quantize != "none" or args.prune_channels
     ):
         raise ValueError(
@@ -186,28 +173,9 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def write_model(args, network, example, calibration, output: Path, info: dict):
-    """Write the requested file and read it back: the file, the function that runs what
-    was written, and the function to time (a ``torch.export`` program timed as Inductor
-    lowers it, since its int8 kernels only appear then)."""
-    if args.format == "network":
-        path = save_network(network, output / "network.pt", info)
-        return path, network, network
-    if args.format == "torch_export":
-        module = network
-        if args.quantize != "none":
-            module = quantize(network, args.quantize, example, calibration)
-        path = save_program(module, example, output / "model.pt2")
-        program = load_program(path)
-        return path, program, lowered(program)
-    path = export_onnx(network, example, output / "model.onnx")
-    if args.quantize != "none":
-        path = quantize_onnx(path, output / "model.int8.onnx", args.quantize, calibration)
-    onnx_session = session(path, threads=args.threads)
-
-    def predict(images: torch.Tensor) -> torch.Tensor:
-        return run_session(onnx_session, images)
-
-    return path, predict, predict
+    """Write the requested file and read it back (see :mod:`transferlab.deploy.formats`)."""
+    writer = EXPORT_FORMATS.get(args.format)
+    return writer(network, example, calibration, output, info, args.quantize, args.threads)
 
 
 def measure(args, reference, predict, timed, example, data) -> dict:
@@ -216,11 +184,13 @@ def measure(args, reference, predict, timed, example, data) -> dict:
     results = {}
     if data is not None:
         for domain, batches in labeled_test_loaders(data).items():
-            ours, labels = predictions(predict, batches)
+            ours = infer(predict, batches)
+            labels = ours.pop("labels")
+            ours = ours["logits"]
             results[f"{domain}_test_acc"] = float((ours.argmax(1) == labels).float().mean())
             if reference is None:
                 continue
-            theirs, _ = predictions(reference, batches)
+            theirs = infer(reference, batches)["logits"]
             results[f"{domain}_test_acc_float32"] = float(
                 (theirs.argmax(1) == labels).float().mean()
             )

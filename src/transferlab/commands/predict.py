@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab import methods
+from transferlab.checkpoints import load_method
 from transferlab.data.datasets import Unlabeled
 from transferlab.data.domains import default_num_workers
 from transferlab.data.image_folders import (
@@ -30,7 +31,6 @@ from transferlab.data.image_folders import (
     image_files,
     unreadable_message,
 )
-from transferlab.methods.base import load_method
 
 
 def resolve_images(pattern: str) -> list[Path]:

@@ -15,7 +15,8 @@ import lightning as L
 import torch
 from lightning.pytorch.loggers import WandbLogger
 
-from transferlab.evaluation.report import predictions, write_report
+from transferlab.evaluation.inference import infer
+from transferlab.evaluation.report import write_report
 from transferlab.explain.grid import explain_networks, save_grid
 
 EXPLAINED_IMAGES = 8
@@ -50,17 +51,16 @@ def write_test_report(
 ) -> Path | None:
     """The report of the test just run; ``None`` for a method without one classifier
     network (metric learning, episodic meta-learning), which is said on the console."""
-    if model.deployable_network() is None or not hasattr(datamodule, "test_dataloader"):
+    if model.deployable_network() is None or not hasattr(datamodule, "eval_loaders"):
         print(f"no test report: {type(model).__name__} has no single classifier network")
         return None
     folder = report_folder(checkpoint, run_dir)
     model.eval()
     domains = {}
-    for domain, loader in zip(
-        model._eval_domains("test"), datamodule.test_dataloader(), strict=False
-    ):
+    for domain, loader in datamodule.eval_loaders("test").items():
         if isinstance(next(iter(loader)), list | tuple):  # labeled: there is something to count
-            domains[domain] = predictions(model, loader)
+            outputs = infer(model, loader, ("probabilities",), device=model.device)
+            domains[domain] = outputs["probabilities"], outputs["labels"]
     classes = list(getattr(datamodule, "classes", None) or model.class_names)
     folder.mkdir(parents=True, exist_ok=True)
     with torch.enable_grad():

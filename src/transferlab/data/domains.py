@@ -5,8 +5,11 @@ labeled source is paired with *unlabeled* target images, the shorter side cycled
 labels appear in a training batch (``"target": (images, labels)``) only under
 ``oracle: true``, the protocol that measures the upper bound and is labelled as such.
 
-Evaluation loaders come in a fixed order, ``[source, target]``, so a LightningModule can
-name them without looking into the DataModule. Validation target batches are images only
+Evaluation loaders come in a fixed order, ``[source, target]``, and
+:meth:`DomainDataModule.eval_domains` names the domains of each, so a LightningModule never
+looks into the DataModule; where source and target evaluate on the same images
+(semi-supervised data, active learning) one loader serves both, and every image is scored
+once. Validation target batches are images only
 (for label-free validators), labeled only under the oracle protocol or when
 ``target_val_labels`` asks for them *to report* an oracle-selected checkpoint beside the
 label-free one (they then reach validation metrics, never a loss or the label-free
@@ -23,6 +26,9 @@ the target training split, served as a third training stream ``"target_labeled"`
 removed from the unlabeled stream; never from the validation or test split). An
 active-learning loop chooses those images instead (``target_labeled_indices``, positions in
 :meth:`DomainDataModule.training_pool`): active domain adaptation.
+
+The file is longer than most because these rules are one contract -- which split may show
+which labels to whom -- and reading them in one class is how a reviewer checks it.
 """
 
 from __future__ import annotations
@@ -300,18 +306,50 @@ class DomainDataModule(L.LightningDataModule, ABC):
             num_workers=0,
         )
 
+    @property
+    def target_val_labeled(self) -> bool:
+        """Whether the protocol may see target validation labels: under the oracle, or when
+        ``target_val_labels`` asks to log (never to select on) target validation accuracy."""
+        return self.target_has_labels and (self.oracle or self.target_val_labels)
+
+    def _shared(self, split: str) -> bool:
+        """Whether source and target evaluate on the same images (semi-supervised data,
+        active learning): they are then served, and scored, once."""
+        return self.splits["target"][split] is self.splits["source"][split]
+
+    def eval_domains(self, stage: str) -> tuple[tuple[str, ...], ...]:
+        """The domains each loader of :meth:`val_dataloader` / :meth:`test_dataloader`
+        stands for, in order."""
+        if self._shared("val" if stage == "val" else "test"):
+            return (("source", "target"),)
+        return (("source",), ("target",))
+
+    def eval_loaders(self, stage: str) -> dict[str, DataLoader]:
+        """Each domain's loader of a stage, by name; a shared loader under both names."""
+        loaders = self.val_dataloader() if stage == "val" else self.test_dataloader()
+        return {
+            domain: loader
+            for domains, loader in zip(self.eval_domains(stage), loaders, strict=True)
+            for domain in domains
+        }
+
     def val_dataloader(self) -> list[DataLoader]:
+        source = self._loader(self.splits["source"]["val"], train=False)
+        if self._shared("val"):
+            return [source]
         target = self.splits["target"]["val"]
-        labeled = self.target_has_labels and (self.oracle or self.target_val_labels)
         return [
-            self._loader(self.splits["source"]["val"], train=False),
-            self._loader(target if labeled else Unlabeled(target), train=False),
+            source,
+            self._loader(target if self.target_val_labeled else Unlabeled(target), False),
         ]
 
     def test_dataloader(self) -> list[DataLoader]:
+        source = self._loader(self.splits["source"]["test"], train=False)
+        if self._shared("test"):
+            return [source]
         target = self.splits["target"]["test"]
         return [
-            self._loader(self.splits["source"]["test"], train=False),
+            source,
             self._loader(target if self.target_has_labels else Unlabeled(target), train=False),
         ]
 

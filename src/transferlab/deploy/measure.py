@@ -1,10 +1,11 @@
 """What a deployed model costs and how well it still classifies, each measured, never
 read from a config: file bytes, latency (``torch.utils.benchmark``, median of repeated
-runs at a fixed thread count) and accuracy on a loader's labeled images."""
+runs at a fixed thread count) and how closely a converted model's logits follow the
+original's (the logits themselves come from :func:`transferlab.evaluation.inference.infer`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -27,21 +28,6 @@ def latency_ms(predict: Predict, images: torch.Tensor, threads: int, min_seconds
             "predict(images)", globals={"predict": predict, "images": images}, num_threads=threads
         )
         return timer.blocked_autorange(min_run_time=min_seconds).median * 1e3
-
-
-def predictions(predict: Predict, batches: Iterable) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits and labels over labeled ``(images, labels)`` batches."""
-    logits, labels = [], []
-    with torch.inference_mode():
-        for images, targets in batches:
-            logits.append(predict(images).float())
-            labels.append(targets)
-    return torch.cat(logits), torch.cat(labels)
-
-
-def accuracy(predict: Predict, batches: Iterable) -> float:
-    logits, labels = predictions(predict, batches)
-    return float((logits.argmax(1) == labels).float().mean())
 
 
 def parity(reference: torch.Tensor, candidate: torch.Tensor) -> dict[str, float]:

@@ -14,27 +14,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from transferlab.backbones import (
-    NETWORK_FILE_FORMAT,
-    create_backbone,
-    layer_sizes,
-    resize_layers,
-)
-from transferlab.methods.base import TransferModule, load_method
+from transferlab import checkpoints
+from transferlab.backbones import create_backbone, layer_sizes, resize_layers
 from transferlab.paths import save_atomically
+from transferlab.registry import METHODS
 
 
 def deployable_method_names() -> list[str]:
-    from transferlab import methods
-
-    return sorted(
-        name
-        for name in methods.__all__
-        if getattr(getattr(methods, name), "deployable", False) and not name.endswith("Module")
-    )
+    return sorted(entry.name for entry in METHODS if entry.target.deployable)
 
 
-def network_of(model: TransferModule) -> nn.Module:
+def network_of(model: nn.Module) -> nn.Module:
     """``model``'s deployable network in eval mode, or an error naming the methods that
     have one."""
     network = model.deployable_network()
@@ -62,7 +52,7 @@ def save_network(network: nn.Module, path: str | Path, info: dict) -> Path:
     if missing:
         raise ValueError(f"network info lacks {sorted(missing)}")
     payload = {
-        "format": NETWORK_FILE_FORMAT,
+        "format": checkpoints.NETWORK_FILE_FORMAT,
         **info,
         "sizes": layer_sizes(network),
         "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
@@ -74,22 +64,14 @@ def save_network(network: nn.Module, path: str | Path, info: dict) -> Path:
 def load_network(path: str | Path) -> tuple[nn.Module, dict]:
     """The network in eval mode and its info, from a network file or from any transferlab
     checkpoint of a deployable method."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(payload, dict) and payload.get("format") == NETWORK_FILE_FORMAT:
+    payload = checkpoints.load_file(path)
+    if checkpoints.method_of(payload, path) is None:  # a network file; refuses a foreign one
         network = build_network(payload["backbone"], payload["num_classes"])
         resize_layers(network, payload["sizes"], payload["state_dict"])
         network.load_state_dict(payload["state_dict"])
         info = {k: v for k, v in payload.items() if k not in ("state_dict", "sizes", "format")}
         return network.eval(), info
-    if not isinstance(payload, dict) or "transferlab" not in payload:
-        raise ValueError(
-            f"{path} is neither a transferlab checkpoint nor a network file written by "
-            "transferlab-export"
-        )
-    model, checkpoint_info = load_method(path)
+    model, checkpoint_info = checkpoints.load_method(path)
     info = {
         "backbone": model.hparams.backbone,
         "num_classes": model.num_classes,

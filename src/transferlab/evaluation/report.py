@@ -26,17 +26,6 @@ from transferlab.evaluation.plots import save_confusion_matrix, save_reliability
 BINS = 15
 
 
-@torch.no_grad()
-def predictions(model: torch.nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class probabilities and labels of a labeled loader, on the model's device."""
-    device = next(model.parameters()).device
-    probabilities, labels = [], []
-    for images, batch_labels in loader:
-        probabilities.append(model(images.to(device)).float().softmax(1).cpu())
-        labels.append(torch.as_tensor(batch_labels))
-    return torch.cat(probabilities), torch.cat(labels)
-
-
 def reliability_bins(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = BINS):
     """Mean confidence, accuracy and count per equal-width confidence bin."""
     confidence, predicted = probabilities.max(1)

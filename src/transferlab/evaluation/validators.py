@@ -5,17 +5,24 @@ domain-adaptation numbers are inflated. These validators use only what a deploym
 have: labeled source validation data and unlabeled target validation images.
 
 Every score is "higher is better", so one ``ModelCheckpoint(mode="max")`` serves all.
+:data:`VALIDATORS` is the one list of names: each entry says which protocol name a number
+selected by it carries, and scores a :class:`~transferlab.evaluation.selection.Outputs`
+of one validation epoch (``None`` for ``source_acc``, which is an accuracy, not a score).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
 from transferlab.losses.entropy import entropy
+from transferlab.registry import Registry
 
-VALIDATORS = ("source_acc", "im", "snd", "dev")
+VALIDATORS = Registry("validator")
+VALIDATORS.add("source_acc", None, protocol="source_val_acc")
 
 
 def information_maximization(probabilities: torch.Tensor) -> torch.Tensor:
@@ -70,3 +77,27 @@ def deep_embedded_validation(
     eta = -np.cov(weighted, weights)[0, 1] / variance if variance > 0 else 0.0
     risk = weighted.mean() + eta * weights.mean() - eta
     return -float(risk)
+
+
+def _im(outputs) -> float:
+    return float(information_maximization(outputs.target_probabilities()))
+
+
+def _snd(outputs) -> float:
+    return float(soft_neighborhood_density(outputs.target_probabilities()))
+
+
+def _dev(outputs) -> float:
+    return deep_embedded_validation(
+        outputs.numpy("source", "features"),
+        outputs.numpy("target", "features"),
+        outputs.numpy("source", "losses"),
+    )
+
+
+VALIDATORS.add("im", _im, protocol="im_target_val")
+VALIDATORS.add("snd", _snd, protocol="snd_target_val")
+VALIDATORS.add("dev", _dev, protocol="dev_weighted_source_val")
+# the validators that need no label at all, reported beside any selection
+LABEL_FREE_VALIDATORS = tuple(e.name for e in VALIDATORS if e.target is not None)
+ValidatorName = Literal[VALIDATORS.names()]  # the model's ``validator`` argument

@@ -1,12 +1,12 @@
 """Explanations: where a classifier looks (Grad-CAM, LIME, SHAP through captum) and
 whether the maps are about the model (randomisation and deletion / insertion checks)."""
 
-from transferlab.explain.attributions import METHODS, explain, gradcam, lime, shap
+from transferlab.explain.attributions import EXPLAINERS, explain, gradcam, lime, shap
 from transferlab.explain.callback import ExplanationGrid
 from transferlab.explain.checks import deletion_insertion, randomization_check
 
 __all__ = [
-    "METHODS",
+    "EXPLAINERS",
     "ExplanationGrid",
     "deletion_insertion",
     "explain",

@@ -19,7 +19,9 @@ from captum.attr._core.lime import get_exp_kernel_similarity_function
 from skimage.segmentation import slic
 from torch import nn
 
-METHODS = ("gradcam", "lime", "shap")
+from transferlab.evaluation.inference import outputs_of
+from transferlab.registry import Registry
+
 # a pooled copy of the last feature maps is not where the network "looks"
 RESIZING = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
@@ -136,23 +138,22 @@ def shap(
     return attribution.sum(1).detach()
 
 
-EXPLAINERS: dict[str, Callable[..., torch.Tensor]] = {
-    "gradcam": gradcam,
-    "lime": lime,
-    "shap": shap,
-}
+# every explanation method by name: (network, images, classes, **options) -> maps
+EXPLAINERS = Registry("explanation method")
+EXPLAINERS.add("gradcam", gradcam)
+EXPLAINERS.add("lime", lime)
+EXPLAINERS.add("shap", shap)
 
 
 def explain(method: str, network: nn.Module, images: torch.Tensor, classes, **options):
-    """The maps of ``method`` (``gradcam``, ``lime`` or ``shap``) for ``classes``."""
-    if method not in EXPLAINERS:
-        raise ValueError(f"unknown explanation method {method!r}; choose from {METHODS}")
+    """The maps of ``method`` (a name of :data:`EXPLAINERS`) for ``classes``."""
+    explainer = EXPLAINERS.get(method)  # an unknown name is refused with the known ones
     network.eval()
-    return EXPLAINERS[method](network, images, torch.as_tensor(classes), **options)
+    return explainer(network, images, torch.as_tensor(classes), **options)
 
 
 def _probability(network: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     def forward(images: torch.Tensor) -> torch.Tensor:
-        return network(images).softmax(dim=1)
+        return outputs_of(network, images, ("probabilities",))["probabilities"]
 
     return forward

@@ -16,7 +16,7 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_warn
 
-from transferlab.explain.attributions import METHODS
+from transferlab.explain.attributions import EXPLAINERS
 from transferlab.explain.grid import explain_networks, save_grid
 
 
@@ -38,8 +38,10 @@ class ExplanationGrid(L.Callback):
         domain: str = "target",
         layer: str | None = None,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"ExplanationGrid: method {method!r}; choose from {METHODS}")
+        if method not in EXPLAINERS:
+            raise ValueError(
+                f"ExplanationGrid: method {method!r}; choose from {', '.join(EXPLAINERS.names())}"
+            )
         if domain not in ("source", "target"):
             raise ValueError(f"ExplanationGrid: domain {domain!r}; choose source or target")
         self.method, self.every_n_epochs, self.num_images = method, every_n_epochs, num_images

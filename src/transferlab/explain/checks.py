@@ -20,6 +20,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from transferlab.evaluation.inference import outputs_of
+
 Explainer = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -84,7 +86,7 @@ def perturbation_curve(
         touched.scatter_(1, order[:, : round(count * step / steps)], True)
         keep = ~touched if not insert else touched
         masked = images * keep.view(len(images), 1, *images.shape[-2:]).to(images.dtype)
-        probabilities = network(masked).softmax(1)
+        probabilities = outputs_of(network, masked, ("probabilities",))["probabilities"]
         curve.append(probabilities.gather(1, classes[:, None])[:, 0])
     return torch.stack(curve, dim=1)
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from transferlab.evaluation.inference import outputs_of
 from transferlab.evaluation.plots import save_explanation_grid
 from transferlab.explain.attributions import explain, target_layer
 
@@ -37,7 +38,8 @@ def explain_networks(
     for name, network in networks.items():
         network.eval()
         with torch.no_grad():
-            probability, predicted = network(images).softmax(1).max(1)
+            probabilities = outputs_of(network, images, ("probabilities",))["probabilities"]
+            probability, predicted = probabilities.max(1)
         maps = explain(method, network, images, predicted, **options)
         rows.append(
             {

@@ -1,7 +1,11 @@
-"""One LightningModule per method, grouped by family, all on :class:`TransferModule`.
+"""One LightningModule per method, grouped by family.
 
-Every class is re-exported here by its short name, so ``class_path:
-transferlab.methods.DANN`` works whatever folder the method lives in.
+Every method stands on :class:`MethodModule` (the thin base: backbone, optimisation,
+checkpoint metadata); the classifying ones on :class:`TransferModule` (head, accuracies,
+model selection). Every class is re-exported here by its short name, so ``class_path:
+transferlab.methods.DANN`` works whatever folder the method lives in; importing this
+package registers every method in :data:`transferlab.registry.METHODS`, and ``__all__``
+is that registry's names plus the families' shared bases.
 """
 
 from transferlab.methods.adaptation import (
@@ -17,7 +21,7 @@ from transferlab.methods.adaptation import (
     GradualSelfTraining,
     ImportanceWeighting,
 )
-from transferlab.methods.base import TransferModule
+from transferlab.methods.base import MethodModule, TransferModule
 from transferlab.methods.compression import KnowledgeDistillation, QuantizationAwareTraining
 from transferlab.methods.generative import DCGAN, VAE, VQVAE, ConditionalGAN, GenerativeModule
 from transferlab.methods.meta import MAML, EpisodicModule, ProtoNet, SupportSetBaseline
@@ -38,44 +42,15 @@ from transferlab.methods.semi_supervised import (
     SemiSupervisedModule,
 )
 from transferlab.methods.transfer import FeatureExtraction, FineTuning, SourceOnly
+from transferlab.registry import METHODS
 
-__all__ = [
-    "DCGAN",
-    "VAE",
-    "VQVAE",
-    "ConditionalGAN",
-    "GenerativeModule",
-    "AdaptationModule",
-    "CDAN",
-    "CenterLossEmbedding",
-    "CoTraining",
-    "DAN",
-    "DANN",
-    "DeepCORAL",
-    "EpisodicModule",
-    "FeatureExtraction",
-    "FineTuning",
-    "FixMatch",
-    "GradualSelfTraining",
-    "ImportanceWeighting",
-    "JAN",
-    "KnowledgeDistillation",
-    "LabelPropagation",
-    "MAML",
-    "MCC",
-    "MCD",
-    "MeanTeacher",
-    "MetricLearningModule",
-    "ProtoNet",
-    "QuantizationAwareTraining",
-    "SHOT",
-    "SelfTraining",
-    "SemiSupervisedModule",
-    "SiameseNetwork",
-    "SimCLR",
-    "SoftmaxEmbedding",
-    "SourceOnly",
-    "SupportSetBaseline",
+FAMILY_BASES = [
+    "MethodModule",
     "TransferModule",
-    "TripletNetwork",
+    "AdaptationModule",
+    "SemiSupervisedModule",
+    "GenerativeModule",
+    "EpisodicModule",
+    "MetricLearningModule",
 ]
+__all__ = [*FAMILY_BASES, *METHODS.names()]

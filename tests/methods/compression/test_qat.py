@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from tests.conftest import build_cli, config
+from transferlab.checkpoints import load_method
 from transferlab.commands.export import run as export
-from transferlab.deploy.measure import predictions
 from transferlab.deploy.network import network_of
-from transferlab.methods.base import load_method
+from transferlab.evaluation.inference import infer
 
 
 def test_qat_trains_fake_quantized_reloads_and_converts_to_a_matching_int8_program(
@@ -32,8 +32,8 @@ def test_qat_trains_fake_quantized_reloads_and_converts_to_a_matching_int8_progr
 
     model, _ = load_method(tmp_path / "last.ckpt")  # rebuilds the graph, then loads it
     assert torch.equal(model(digits["images"]), cli.model.eval()(digits["images"]))
-    fake, _ = predictions(model, digits["test"])
-    real, _ = predictions(network_of(model), digits["test"])
+    fake = infer(model, digits["test"])["logits"]
+    real = infer(network_of(model), digits["test"])["logits"]
     assert (fake.argmax(1) == real.argmax(1)).float().mean() >= 0.98
 
     with pytest.raises(ValueError, match="quantization-aware-trained checkpoint"):

@@ -17,7 +17,7 @@ from transferlab.methods.base import TransferModule
 from transferlab.schedules import dann_lambda
 
 
-class AdaptationModule(TransferModule):
+class AdaptationModule(TransferModule, family_base=True):
     """Base for one-term adaptation methods.
 
     With a few labeled target images (``data.target_labels_per_class``) they join the

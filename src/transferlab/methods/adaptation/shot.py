@@ -5,32 +5,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from transferlab import checkpoints
 from transferlab.losses.entropy import entropy
 from transferlab.methods.base import TransferModule
 
 
 def load_source_model(module: TransferModule, path: str) -> None:
     """Copy backbone and head weights from a transferlab checkpoint (weights only)."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if "transferlab" not in checkpoint:
-        raise ValueError(f"{path} is not a transferlab checkpoint (no 'transferlab' entry)")
-    state = {
-        key: value
-        for key, value in checkpoint["state_dict"].items()
-        if key.startswith(("backbone.", "head."))
-    }
+    checkpoint = checkpoints.read_checkpoint(path)
     method = checkpoint["transferlab"]["method"]
-    try:
-        missing, unexpected = module.load_state_dict(state, strict=False)
-    except RuntimeError as error:  # shape mismatch: another backbone or class count
-        raise ValueError(
-            f"source checkpoint {path} ({method}) does not fit this model: {error}"
-        ) from error
-    wanted = [key for key in missing if key.startswith(("backbone.", "head."))]
-    if wanted or unexpected:
-        raise ValueError(
-            f"source checkpoint {path} ({method}) does not fit this model: "
-            f"missing {wanted[:5]}, unexpected {unexpected[:5]}"
+    for part in ("backbone", "head"):
+        checkpoints.load_part(
+            getattr(module, part),
+            checkpoints.prefixed(checkpoint["state_dict"], part),
+            f"source checkpoint {path} ({method}) does not fit this model",
         )
 
 

@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from transferlab.checkpoints import load_method
 from transferlab.losses.distillation import distillation_loss
-from transferlab.methods.base import TransferModule, load_method
+from transferlab.methods.base import TransferModule
 
 TransferSet = Literal["source", "target", "both"]
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from transferlab.methods.base import TransferModule
+from transferlab.methods.base import MethodModule
 
 
 def up_decoder(latent_dim: int, image_size: int, out_channels: int = 1, width: int = 64):
@@ -46,7 +46,7 @@ def from_unit(pixels: torch.Tensor) -> torch.Tensor:
     return (pixels * 2 - 1).repeat(1, 3, 1, 1)
 
 
-class GenerativeModule(TransferModule):
+class GenerativeModule(MethodModule, family_base=True):
     """Trains on the source images (and labels, for conditional models) of any
     ``DomainDataModule``. Subclasses give ``losses(images, labels) -> dict`` (with a
     ``loss`` entry that training minimises) and ``sample(count, labels)``.
@@ -56,7 +56,7 @@ class GenerativeModule(TransferModule):
     keep the last epoch instead (``last_epoch``).
     """
 
-    deployable = False  # no classifier: hand the backbone to FeatureExtraction instead
+    # no classifier: hand the backbone to FeatureExtraction instead
     selects_last_epoch: ClassVar[bool] = False
 
     def __init__(self, image_size: int = 28, **kwargs) -> None:
@@ -99,7 +99,7 @@ class GenerativeModule(TransferModule):
         self._sums, self._count = {}, 0
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if dataloader_idx == 0 and isinstance(batch, list | tuple):
+        if "source" in self.eval_domains("val")[dataloader_idx] and isinstance(batch, list | tuple):
             self._accumulate(self.test_metrics(*batch), len(batch[0]))
 
     def on_validation_epoch_end(self) -> None:

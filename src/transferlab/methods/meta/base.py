@@ -7,10 +7,10 @@ from abc import abstractmethod
 
 import torch
 
-from transferlab.methods.base import TransferModule
+from transferlab.methods.base import MethodModule
 
 
-class EpisodicModule(TransferModule):
+class EpisodicModule(MethodModule, family_base=True):
     """Base of methods trained on ``EpisodicDigits`` batches (dicts of tasks).
 
     A subclass says how it predicts the query labels of one task from its support set
@@ -21,9 +21,6 @@ class EpisodicModule(TransferModule):
 
     ``num_classes`` (linked from the data) is the number of ways of an episode.
     """
-
-    # Episodic: classes come from each episode's support set, not from a fixed head.
-    deployable = False
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -55,7 +52,7 @@ class EpisodicModule(TransferModule):
     def _evaluate_episodes(self, stage: str, batch: dict, dataloader_idx: int) -> None:
         with torch.enable_grad():  # methods that adapt need gradients at evaluation too
             _, accuracies = self.episode_losses(batch)
-        domain = self._eval_domains(stage)[dataloader_idx] if stage == "test" else "source"
+        domain = self.eval_domains(stage)[dataloader_idx][0] if stage == "test" else "source"
         self._episode_accuracies.setdefault(domain, []).append(accuracies.detach().cpu())
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:

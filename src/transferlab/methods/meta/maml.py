@@ -37,7 +37,12 @@ class MAML(EpisodicModule):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.head = torch.nn.Linear(self.backbone.num_features, self.num_classes)
         use_batch_statistics(self)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits over the episode's ways: the network whose initialisation is learned."""
+        return self.head(self.features(images))
 
     def task_logits(self, support_x, support_y, query_x) -> torch.Tensor:
         steps = self.hparams.inner_steps if self.trainer.training else self.hparams.test_inner_steps

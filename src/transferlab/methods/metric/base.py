@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from transferlab.evaluation.retrieval import retrieval_metrics, verification_auc
-from transferlab.methods.base import TransferModule
+from transferlab.methods.base import MethodModule
 
 
-class MetricLearningModule(TransferModule):
+class MetricLearningModule(MethodModule, family_base=True):
     """Backbone -> ``embedding`` (a linear map to ``embedding_dim``); a subclass adds its
     loss on the embeddings of a class-balanced batch (``ClassSplitDigits``).
 
@@ -26,9 +26,6 @@ class MetricLearningModule(TransferModule):
         embedding_dim: size of the embedding.
         normalize: L2-normalise the embedding (distances then lie in [0, 2]).
     """
-
-    # An embedding for retrieval, not a classifier with a fixed set of classes.
-    deployable = False
 
     def __init__(self, embedding_dim: int = 64, normalize: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -60,8 +57,9 @@ class MetricLearningModule(TransferModule):
 
     def _collect(self, stage: str, batch, dataloader_idx: int) -> None:
         images, labels = batch
-        domain = self._eval_domains(stage)[dataloader_idx]
-        self._embeddings.setdefault(domain, []).append((self.embed(images).cpu(), labels.cpu()))
+        embedded = (self.embed(images).cpu(), labels.cpu())
+        for domain in self.eval_domains(stage)[dataloader_idx]:
+            self._embeddings.setdefault(domain, []).append(embedded)
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._collect("val", batch, dataloader_idx)

@@ -7,19 +7,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from transferlab.evaluation.selection import DomainAccuracies
 from transferlab.losses.contrastive import nt_xent
-from transferlab.methods.base import TransferModule
+from transferlab.methods.base import MethodModule
 
 
-class SimCLR(TransferModule):
+class SimCLR(MethodModule):
     """Two views of an unlabeled image must find each other among the batch (NT-Xent on a
     projection head's output); the labels are never used by that loss.
 
     Monitors, neither of which touches the backbone's gradients:
 
     * an *online linear probe* -- ``head`` trained with cross-entropy on the detached
-      features of the labeled batch; its validation accuracy is ``val/source_acc`` and, by
-      default, the checkpoint selection score;
+      features of the labeled batch; its validation accuracy is ``val/source_acc`` and
+      the checkpoint selection score (test: ``test/source_acc``, ``test/target_acc``);
     * a *kNN monitor* -- ``val/knn_acc``: cosine k-nearest-neighbour vote of the labeled
       training features for every validation image.
 
@@ -34,9 +35,8 @@ class SimCLR(TransferModule):
         knn_k: neighbours of the kNN monitor.
     """
 
-    # Pretraining: its head is an online probe that only monitors the features; export the
-    # feature-extraction or fine-tuning run built on them.
-    deployable = False
+    # Pretraining: its head is an online probe that only monitors the features, so it is
+    # not deployable; export the feature-extraction or fine-tuning run built on them.
 
     def __init__(
         self,
@@ -47,6 +47,8 @@ class SimCLR(TransferModule):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.head = nn.Linear(self.backbone.num_features, self.num_classes)
+        self.accuracy = DomainAccuracies(self.num_classes)
         self.projector = nn.Sequential(
             nn.Linear(self.backbone.num_features, projection_hidden),
             nn.BatchNorm1d(projection_hidden),
@@ -80,9 +82,30 @@ class SimCLR(TransferModule):
         return contrastive + probe
 
     # -- kNN monitor -----------------------------------------------------------------------
+    # -- evaluation: the probe's accuracy per domain, and the kNN monitor -----------------
+    def _evaluate(self, stage: str, batch, dataloader_idx: int) -> torch.Tensor | None:
+        """The probe's accuracy on a labeled batch, for every domain its loader stands for
+        (unlabeled target validation images have none); the features, if it had labels."""
+        if not isinstance(batch, list | tuple):
+            return None
+        features = self.features(batch[0])
+        logits = self.head(features)
+        for domain in self.eval_domains(stage)[dataloader_idx]:
+            if stage == "test" or domain == "source" or self._target_val_labeled():
+                self.accuracy.record(stage, domain, logits, batch[1])
+        return features
+
+    def _target_val_labeled(self) -> bool:
+        return bool(getattr(self.trainer.datamodule, "target_val_labeled", False))
+
+    def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate("test", batch, dataloader_idx)
+
+    def on_test_epoch_end(self) -> None:
+        self.accuracy.log_epoch("test", self.log)
+
     @torch.no_grad()
     def on_validation_epoch_start(self) -> None:
-        super().on_validation_epoch_start()
         features, labels = [], []
         for images, batch_labels in self.trainer.datamodule.labeled_train_dataloader():
             features.append(F.normalize(self.features(images.to(self.device)), dim=1))
@@ -91,9 +114,10 @@ class SimCLR(TransferModule):
         self._knn_hits, self._knn_seen = 0, 0
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        super().validation_step(batch, batch_idx, dataloader_idx)
-        if dataloader_idx == 0 and isinstance(batch, list | tuple) and self._bank is not None:
-            predictions = self.knn_predict(self.features(batch[0]))
+        features = self._evaluate("val", batch, dataloader_idx)
+        source = "source" in self.eval_domains("val")[dataloader_idx]
+        if source and features is not None and self._bank is not None:
+            predictions = self.knn_predict(features)
             self._knn_hits += int((predictions == batch[1]).sum())
             self._knn_seen += len(predictions)
 
@@ -107,6 +131,9 @@ class SimCLR(TransferModule):
         return votes.argmax(1)
 
     def on_validation_epoch_end(self) -> None:
-        super().on_validation_epoch_end()
+        accuracies = self.accuracy.log_epoch("val", self.log)
+        selected = accuracies.get("target" if self.hparams.oracle else "source")
+        if selected is not None:
+            self.log("val/select_score", selected)
         if self._knn_seen:
             self.log("val/knn_acc", self._knn_hits / self._knn_seen)

@@ -10,7 +10,7 @@ from transferlab.losses.pseudo_labels import confident_pseudo_labels
 from transferlab.methods.base import TransferModule
 
 
-class SemiSupervisedModule(TransferModule):
+class SemiSupervisedModule(TransferModule, family_base=True):
     """Base of methods trained on ``SemiSupervisedDigits`` / ``SemiSupervisedImageFolder``.
 
     Args:

@@ -95,6 +95,7 @@ class MeanTeacher(SemiSupervisedModule):
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         """EMA update; the decay is lowered early on (the paper's code) so that the teacher
         does not stay near its random initialisation."""
+        super().on_train_batch_end(outputs, batch, batch_idx)
         decay = min(self.hparams.ema_decay, (self.global_step + 1) / (self.global_step + 10))
         pairs = [(self.teacher_backbone, self.backbone), (self.teacher_head, self.head)]
         for teacher, student in pairs:

