@@ -106,3 +106,41 @@ def test_image_folders_split_the_same_way(tmp_path):
     assert torch.bincount(data.splits["source"]["train"].labels).tolist() == [2, 2]
     batch = first_batch(data)
     assert batch["target"]["image"].shape == (2, 3, 32, 32)
+
+
+def test_one_domain_is_evaluated_once_under_both_names():
+    """Source and target evaluation are the same images here: one loader serves both (every
+    image scored once), and the model is told it stands for both domains."""
+    data = SemiSupervisedDigits(domain="mnist", labels_per_class=10)
+    data.setup("fit")
+    assert data.eval_domains("val") == data.eval_domains("test") == (("source", "target"),)
+    assert len(data.val_dataloader()) == len(data.test_dataloader()) == 1
+    loaders = data.eval_loaders("test")
+    assert loaders["source"] is loaders["target"]
+    assert not data.target_val_labeled  # target validation labels stay hidden
+
+
+def test_a_model_logs_both_domains_from_the_shared_loader():
+    """Test accuracy under both names, from one pass, equal because the images are the same;
+    validation logs no target accuracy (its labels are not the protocol's to see)."""
+    import lightning as L
+
+    from transferlab.methods import SourceOnly
+
+    data = SemiSupervisedDigits(domain="mnist", labels_per_class=10, batch_size=64)
+    model = SourceOnly(backbone="digit_cnn")
+    trainer = L.Trainer(
+        max_epochs=1,
+        limit_train_batches=2,
+        limit_val_batches=2,
+        limit_test_batches=3,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, datamodule=data)
+    assert "val/source_acc" in trainer.callback_metrics
+    assert "val/target_acc" not in trainer.callback_metrics
+    (metrics,) = trainer.test(model, datamodule=data, verbose=False)
+    assert metrics["test/source_acc"] == metrics["test/target_acc"]
