@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -9,19 +11,31 @@ from pathlib import Path
 import pytest
 import torch
 
-from transferlab.commands.cli import TransferLabCLI
+from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER, TransferLabCLI
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
-QUIET = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
+QUIET = QUIET_TRAINER
 
-if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: no thread oversubscription
-    torch.set_num_threads(1)
-    # ... in the processes a test starts too (the notebook's kernel, console-script runs,
-    # DDP ranks): two OpenMP threads spinning on a core the other worker holds run several
-    # times slower than one thread
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
+# One thread in every test process, however pytest is started (``make test``'s workers, a
+# plain ``pytest``): a training run's numbers move with the thread count (float sums are
+# split differently), so a learning test must see the same numbers from every entry point.
+# The processes a test starts (the notebook's kernel, console-script runs, DDP ranks) too:
+# two OpenMP threads spinning on a core another worker holds run several times slower.
+torch.set_num_threads(1)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the source and configs: a shared trained fixture never outlives the code
+    that trained it (a serial run's shared folder persists between runs)."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "src").rglob("*.py"), *CONFIGS.rglob("*.yaml")]):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +78,7 @@ def run_once_per_session(tmp_path_factory, name: str, config_path: str, override
     from transferlab.commands.compare import RunResult, run_config
 
     shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist worker
-    stored = shared / f"{name}.json"
+    stored = shared / f"{name}-{code_version()}.json"
     with FileLock(str(stored) + ".lock"):
         if not stored.exists():
             result = run_config(
@@ -76,7 +90,7 @@ def run_once_per_session(tmp_path_factory, name: str, config_path: str, override
 
 
 def baseline_budget(epochs: int) -> tuple[str, ...]:
-    return (f"--trainer.max_epochs={epochs}", "--trainer.logger=false", "--trainer.callbacks=[]")
+    return (f"--trainer.max_epochs={epochs}", "--trainer.logger=false", NO_CALLBACKS)
 
 
 @pytest.fixture(scope="session")

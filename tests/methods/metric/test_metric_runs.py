@@ -19,7 +19,8 @@ def fit_and_test(method: str, *overrides: str):
     cli = build_cli(config(f"{method}/mnist_held_out_digits.yaml"), *BUDGET, *overrides)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     spread = class_spread(cli.model, cli.datamodule)
-    metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, ckpt_path="best")
+    best = "best" if cli.trainer.checkpoint_callback.best_model_path else None  # 0 epochs
+    metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, ckpt_path=best)
     flat = {k: v for loader in metrics for k, v in loader.items()}
     return flat, spread
 
@@ -39,25 +40,38 @@ def class_spread(model, datamodule) -> float:
 
 
 @functools.cache
-def trained(method: str):
+def trained(method: str, *overrides: str):
     """Each method trains once per test session, however many tests read its results."""
-    return fit_and_test(method)
+    return fit_and_test(method, *overrides)
+
+
+# Numbers in the docstrings below: benchmarks/results/learning_tests.md (this file's settings,
+# 5 epochs, one thread, seeds 0-2).
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("method", "metrics"),
-    [
-        # over 3 seeds triplet's MAP@R is not above softmax's (benchmark table): P@1 only
-        ("triplet", ("test/target_acc",)),
-        ("center_loss", ("test/target_acc", "test/target_map_at_r")),
-    ],
-)
-def test_metric_loss_retrieves_held_out_digits_better_than_softmax(method, metrics):
-    baseline, _ = trained("softmax_embedding")
+@pytest.mark.parametrize("method", ["softmax_embedding", "siamese", "triplet", "center_loss"])
+def test_metric_loss_learns_a_similarity_of_the_seen_classes(method):
+    """New images of the training digits (0-5), against the untrained network: every loss
+    gains +56 to +63 MAP@R points and +8 to +11 P@1 points on every seed (untrained: MAP@R
+    35.4 ± 2.0, P@1 88.0 ± 0.7), so the margins 40 and 5 points sit far below the effect.
+    On the held-out digits (6-9) the losses do not beat the untrained network reliably
+    (per-seed differences -10.5 to +11.6 points): no test claims they do."""
+    untrained, _ = trained("softmax_embedding", "--trainer.max_epochs=0")
     mine, _ = trained(method)
-    for metric in metrics:  # test/target_acc is precision@1
-        assert mine[metric] > baseline[metric] + 0.01, (metric, mine[metric], baseline[metric])
+    assert mine["test/source_map_at_r"] > untrained["test/source_map_at_r"] + 0.40
+    assert mine["test/source_acc"] > untrained["test/source_acc"] + 0.05
+
+
+@pytest.mark.slow
+def test_centre_loss_finds_held_out_neighbours_better_than_softmax():
+    """Precision@1 on the held-out digits: centre loss beats the softmax embedding by +2.75,
+    +1.50 and +2.00 points at seeds 0-2 (margin 1 point). Its MAP@R gain is not reliable
+    (-2.67 to +5.06), nor is triplet's P@1 gain over softmax (-0.25 to +6.75): not claimed."""
+    baseline, _ = trained("softmax_embedding")
+    mine, _ = trained("center_loss")
+    metric = "test/target_acc"  # precision@1
+    assert mine[metric] > baseline[metric] + 0.01, (mine[metric], baseline[metric])
 
 
 @pytest.mark.slow
@@ -65,16 +79,3 @@ def test_centre_loss_makes_seen_classes_more_compact_than_softmax():
     _, baseline_spread = trained("softmax_embedding")
     _, spread = trained("center_loss")
     assert spread < 0.9 * baseline_spread, (spread, baseline_spread)
-
-
-@pytest.mark.slow
-def test_siamese_learns_a_similarity_that_transfers_to_held_out_digits():
-    """Against its own untrained embedding, on the ranking metrics. (An untrained digit CNN
-    already finds a same-digit nearest neighbour ~90% of the time, and Siamese does not
-    beat the softmax embedding at this budget; the benchmark table says both.)"""
-    cli = build_cli(config("siamese/mnist_held_out_digits.yaml"), *BUDGET)
-    untrained = cli.trainer.test(cli.model, datamodule=cli.datamodule)
-    before = {k: v for loader in untrained for k, v in loader.items()}
-    after, _ = trained("siamese")
-    for metric in ("test/target_map_at_r", "test/target_verification_auc"):
-        assert after[metric] > before[metric] + 0.02, (metric, after[metric], before[metric])
