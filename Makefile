@@ -23,7 +23,7 @@ install: $(STAMP)
 
 ## The main job: source-only vs DANN vs the target oracle on MNIST -> MNIST-M (CPU).
 train: install
-	$(VENV)/bin/transferlab-compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
+	$(VENV)/bin/transferlab compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
 
 ## The whole test suite, notebooks included: one pytest worker per core, each idle worker
 ## taking tests from the other's queue (a shared baseline may then train on both workers).

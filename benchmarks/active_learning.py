@@ -5,7 +5,7 @@
     python benchmarks/active_learning.py --semi_supervised   # label propagation each round
     python benchmarks/active_learning.py --adaptation        # DANN, MNIST -> MNIST-M
 
-Runs ``transferlab-active`` with ``configs/active/mnist_entropy.yaml`` (a digit CNN trained
+Runs ``transferlab active`` with ``configs/active/mnist_entropy.yaml`` (a digit CNN trained
 on the labeled images only, 2 labels per class to start) once per strategy and seed, the
 pool being the training split of the 5,000-digit offline subset (3,500 images) and the test
 split its 1,000 test images. Reports accuracy at each label count, the labels needed for 90%

@@ -5,7 +5,7 @@
 For each domain: a digit CNN trained on it (source-only config, the domain as the labeled
 source, checkpoint selected on its validation split), then each row below made from that
 checkpoint the way a user would (``transferlab fit`` configs for what needs training,
-``transferlab-export``'s functions for the rest), and measured on the domain's test split:
+``transferlab export``'s functions for the rest), and measured on the domain's test split:
 accuracy, parameters, weight sparsity, file size (plain and gzip-compressed: pruned zeros
 only save space once compressed), and latency at batch 1 and 64 with
 ``torch.utils.benchmark`` at ``--threads`` threads. PyTorch rows are timed eager and, for

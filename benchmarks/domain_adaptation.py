@@ -5,7 +5,7 @@
     python benchmarks/domain_adaptation.py --scale full --seeds 1 --output full_s1  # in parallel
     python benchmarks/domain_adaptation.py --scale full --merge full_s0 full_s1
 
-Every run is the same ``fit`` + ``test`` that ``transferlab-compare`` does. Source-only and
+Every run is the same ``fit`` + ``test`` that ``transferlab compare`` does. Source-only and
 DANN checkpoints are selected on source validation accuracy (no target labels); the oracle
 is trained and selected on labeled target data and is reported as the upper bound only.
 Writes ``benchmarks/results/domain_adaptation.{json,md}``.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -25,6 +26,19 @@ from common import RESULTS, machine, run_one  # noqa: E402
 
 NAME = "learning_tests"
 METRIC_BUDGET = ["--trainer.max_epochs=5"]  # tests/methods/metric/test_metric_runs.py
+TWO = ["--trainer.max_epochs=2"]  # tests/methods/adaptation/test_adaptation_runs.py
+THREE = ["--trainer.max_epochs=3"]
+SEMI = [  # tests/methods/semi_supervised/test_semi_supervised_runs.py
+    "--trainer.max_epochs=5",
+    "--trainer.limit_train_batches=20",
+    "--data.init_args.labels_per_class=3",
+]
+EPISODES = ["--data.init_args.test_episodes=50", "--data.init_args.val_episodes=8"]
+META = [*EPISODES, "--trainer.max_epochs=1"]  # tests/methods/meta/test_meta_runs.py
+WARMUP = "--model.init_args.warmup_epochs=2"
+SHOT = "--model.init_args.source_checkpoint={checkpoint:source_only_digits}"
+# group -> runs (label -> config, overrides), metrics, (run, baseline) pairs a test asserts
+# on. "{checkpoint:LABEL}" in an override is the same seed's checkpoint of run LABEL.
 GROUPS = {
     "metric": {
         "runs": {
@@ -44,7 +58,6 @@ GROUPS = {
             "test/target_map_at_r",
             "test/target_verification_auc",
         ],
-        # (run, baseline) pairs whose per-seed differences a test asserts on
         "pairs": [
             ("siamese", "untrained"),
             ("triplet", "untrained"),
@@ -53,13 +66,95 @@ GROUPS = {
             ("triplet", "softmax"),
             ("center_loss", "softmax"),
         ],
-    }
+    },
+    "adaptation": {
+        "runs": {
+            "source_only_2": ("configs/source_only/mnist_to_mnistm.yaml", TWO),
+            "source_only_3": ("configs/source_only/mnist_to_mnistm.yaml", THREE),
+            **{
+                m: (f"configs/{m}/mnist_to_mnistm.yaml", TWO)
+                for m in ("dann", "dan", "deep_coral", "cdan", "mcc", "mcd")
+            },
+            "jan_3": ("configs/jan/mnist_to_mnistm.yaml", THREE),
+            "importance_weighting": (
+                "configs/importance_weighting/mnist_label_shift_domain_classifier.yaml",
+                [*TWO, "--data", "configs/data/mnist_to_mnistm.yaml"],
+            ),
+            "source_only_digits": ("configs/source_only/digits_to_mnist.yaml", THREE),
+            "shot_before": ("configs/shot/digits_to_mnist.yaml", [SHOT, "--trainer.max_epochs=0"]),
+            "shot_3": ("configs/shot/digits_to_mnist.yaml", [SHOT, "--trainer.max_epochs=3"]),
+        },
+        "metrics": ["test/target_acc"],
+        "pairs": [
+            *[
+                (m, "source_only_2")
+                for m in ("dann", "dan", "deep_coral", "cdan", "mcc", "mcd")
+                + ("importance_weighting",)
+            ],
+            ("jan_3", "source_only_3"),
+            ("shot_3", "shot_before"),
+        ],
+    },
+    "semi_supervised": {
+        "runs": {
+            "supervised_only": ("configs/source_only/mnist_10_labels.yaml", SEMI),
+            "self_training": (
+                "configs/self_training/mnist_10_labels.yaml",
+                [*SEMI, WARMUP, "--model.init_args.epochs_per_round=1"],
+            ),
+            "co_training": ("configs/co_training/mnist_10_labels.yaml", [*SEMI, WARMUP]),
+            "label_propagation": (
+                "configs/label_propagation/mnist_10_labels.yaml",
+                [*SEMI, WARMUP],
+            ),
+            "fixmatch": ("configs/fixmatch/mnist_10_labels.yaml", SEMI),
+            "mean_teacher": (
+                "configs/mean_teacher/mnist_10_labels.yaml",
+                [*SEMI, "--model.init_args.rampup_epochs=2"],
+            ),
+        },
+        "metrics": ["test/target_acc"],
+        "pairs": [
+            (m, "supervised_only")
+            for m in ("self_training", "co_training", "label_propagation", "fixmatch")
+            + ("mean_teacher",)
+        ],
+    },
+    "meta": {
+        "runs": {
+            "support_set_only": ("configs/support_set_baseline/digits_5way_1shot.yaml", EPISODES),
+            "protonet": (
+                "configs/protonet/digits_5way_1shot.yaml",
+                [*META, "--data.init_args.train_episodes=80"],
+            ),
+            "maml": (
+                "configs/maml/digits_5way_1shot.yaml",
+                [*META, "--data.init_args.train_episodes=200"],
+            ),
+            "fomaml": (
+                "configs/maml/digits_5way_1shot_fomaml.yaml",
+                [*META, "--data.init_args.train_episodes=200"],
+            ),
+        },
+        "metrics": ["test/target_acc"],
+        "pairs": [(m, "support_set_only") for m in ("protonet", "maml", "fomaml")],
+    },
 }
 
 
 def metrics_of(run: dict) -> dict[str, float]:
     values = {"test/source_acc": run["source_test_acc"], "test/target_acc": run["target_test_acc"]}
-    return values | {k: float(v) for k, v in run["other_test_metrics"].items()}
+    values |= {k: float(v) for k, v in run["other_test_metrics"].items()}
+    return {k: v for k, v in values.items() if math.isfinite(v)}
+
+
+def resolved(override: str, runs: list[dict], group: str, seed: int) -> str:
+    """``{checkpoint:LABEL}`` -> the checkpoint of run LABEL of this group and seed."""
+    if "{checkpoint:" not in override:
+        return override
+    label = override.split("{checkpoint:")[1].split("}")[0]
+    (run,) = [r for r in runs if (r["group"], r["label"], r["seed"]) == (group, label, seed)]
+    return override.replace(f"{{checkpoint:{label}}}", run["checkpoint_path"])
 
 
 def load() -> list[dict]:
@@ -123,6 +218,7 @@ def main() -> None:
             for seed in args.seeds:
                 if (group, label, seed) in done:
                     continue
+                overrides = [resolved(o, runs, group, seed) for o in overrides]
                 run = run_one(label, f"learning_tests_{group}", config, seed, overrides)
                 runs.append(
                     {

@@ -3,7 +3,7 @@
     python benchmarks/onnx_parity.py [--domains mnist mnistm] [--epochs 10]
 
 For each domain: the digit CNN trained as in ``compression.py``, run through
-``transferlab-export --format onnx`` (float32) and ``--quantize static`` (ONNX Runtime int8),
+``transferlab export --format onnx`` (float32) and ``--quantize static`` (ONNX Runtime int8),
 and compared with the PyTorch network on the test splits of both domains of the pair: top-1
 agreement (goal for float32: ≥ 99.9%) and the largest absolute logit difference. Writes
 ``benchmarks/results/onnx_parity.{json,md}``.
@@ -52,7 +52,7 @@ def main() -> None:
                         }
                     )
     lines = [
-        f"Digit CNN ({args.epochs} epochs) exported with `transferlab-export --format onnx`, run "
+        f"Digit CNN ({args.epochs} epochs) exported with `transferlab export --format onnx`, run "
         "in ONNX Runtime, against the PyTorch network on every image of each test split.",
         "",
         "| trained on | model | test split | top-1 agreement | max abs logit difference |",

@@ -1,4 +1,4 @@
-"""``transferlab-active``: its configs, and a loop that grows by the query size each round
+"""``transferlab active``: its configs, and a loop that grows by the query size each round
 and resumes after an interruption exactly as if it had not stopped."""
 
 import csv

@@ -1,4 +1,4 @@
-"""transferlab-compare: the table of the main job."""
+"""transferlab compare: the table of the main job."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""``transferlab-export``: checkpoint -> file + report, and its refusals before any work."""
+"""``transferlab export``: checkpoint -> file + report, and its refusals before any work."""
 
 import json
 import shutil

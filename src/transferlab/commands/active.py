@@ -1,4 +1,4 @@
-"""``transferlab-active -c configs/active/mnist_entropy.yaml``: active learning from the CLI.
+"""``transferlab active -c configs/active/mnist_entropy.yaml``: active learning from the CLI.
 
 The YAML is a ``transferlab fit`` config with one more section, ``active:``. With
 ``SemiSupervisedDigits`` or ``SemiSupervisedImageFolder`` the pool is the labeled domain's
@@ -168,7 +168,11 @@ def log_to_wandb(records: list[dict], output: Path, name: str) -> None:
 
 
 def main(argv: list[str] | None = None):
-    parser = argparse.ArgumentParser(prog="transferlab-active", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="transferlab active",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max_rounds", type=int, help="stop after this many rounds")

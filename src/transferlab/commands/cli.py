@@ -1,4 +1,5 @@
-"""The ``transferlab`` command: LightningCLI over every method and DataModule.
+"""LightningCLI over every method and DataModule: ``transferlab fit|validate|test|predict``
+(the ``transferlab`` command itself, with its other subcommands, is :mod:`.entry`).
 
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml -c configs/trainer/gpu.yaml
@@ -14,7 +15,7 @@ by printing where the best checkpoint is, what it scored and the commands to use
 from __future__ import annotations
 
 import os
-import sys
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -28,6 +29,9 @@ from transferlab.commands.test_report import write_test_report
 from transferlab.methods import MethodModule
 
 RUNS_DIR = "runs"
+# the `transferlab` command and run_config hand LightningCLI their arguments explicitly,
+# which is how it is meant to be called here, not from inside someone's Python session
+warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
 # the overrides of a run nobody watches (tests, benchmarks, active-learning rounds): no
 # loggers and no progress bar; add NO_CALLBACKS to drop the config's callbacks too
 QUIET_TRAINER = ("--trainer.logger=false", "--trainer.enable_progress_bar=false")
@@ -219,25 +223,3 @@ class TransferLabCLI(LightningCLI):
                 self.config["test"].get("ckpt_path"),
                 self.run_dir,
             )
-
-
-def main() -> None:
-    """``transferlab predict --images ...`` predicts on any image files, ``transferlab
-    explain`` draws where a model looks; everything else is LightningCLI (``fit``,
-    ``validate``, ``test``, ``predict`` on the configured data)."""
-    argv = sys.argv[1:]
-    if argv[:1] == ["explain"]:
-        from transferlab.commands.explain import main as explain_images
-
-        explain_images(argv[1:])
-        return
-    if argv[:1] == ["predict"] and any(a.split("=")[0] == "--images" for a in argv):
-        from transferlab.commands.predict import main as predict_images
-
-        predict_images(argv[1:])
-        return
-    TransferLabCLI()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Run several configs with the same seed and compare them on the target test split.
 
-    transferlab-compare configs/source_only/mnist_to_mnistm.yaml \\
+    transferlab compare configs/source_only/mnist_to_mnistm.yaml \\
         configs/dann/mnist_to_mnistm.yaml configs/source_only/mnist_to_mnistm_oracle.yaml \\
         [--validators im snd dev]
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,9 +23,6 @@ from lightning.pytorch.loggers import WandbLogger
 from transferlab.commands.cli import TransferLabCLI
 from transferlab.evaluation.selection import label_free_validators
 from transferlab.evaluation.validators import LABEL_FREE_VALIDATORS
-
-# run_config passes each run's arguments explicitly while sys.argv holds this script's own
-warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
 
 
 @dataclass
@@ -181,7 +177,9 @@ def format_table(results: list[RunResult], validators: tuple[str, ...] = ()) -> 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="transferlab compare",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("configs", nargs="+", help="experiment YAML files, run in order")
     parser.add_argument("--seed", type=int, default=0)

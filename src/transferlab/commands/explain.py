@@ -50,8 +50,8 @@ def load_models(paths: list[str]) -> tuple[dict[str, torch.nn.Module], dict]:
     return networks, {"spec": next(iter(specs.values())), "class_names": names}
 
 
-def load_images(pattern: str, spec: dict, limit: int) -> tuple[list[Path], torch.Tensor]:
-    files = resolve_images(pattern)[:limit]
+def load_images(patterns: list[str], spec: dict, limit: int) -> tuple[list[Path], torch.Tensor]:
+    files = resolve_images(patterns)[:limit]
     bad = find_unreadable(files)
     if bad:
         raise ValueError(unreadable_message(bad))
@@ -61,10 +61,16 @@ def load_images(pattern: str, spec: dict, limit: int) -> tuple[list[Path], torch
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="transferlab explain", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="transferlab explain",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--ckpt", required=True, help="checkpoint or network file")
     parser.add_argument("--compare", nargs="*", default=[], help="more models, same images")
-    parser.add_argument("--images", required=True, help="folder, image file or glob pattern")
+    parser.add_argument(
+        "--images", required=True, nargs="+", help="folders, image files or glob patterns"
+    )
     parser.add_argument("--method", choices=EXPLAINERS.names(), default="gradcam")
     parser.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last)")
     parser.add_argument("--max_images", type=int, default=8)

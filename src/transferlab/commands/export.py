@@ -1,8 +1,8 @@
-"""``transferlab-export --ckpt CKPT``: a trained classifier as a small, fast, verified file.
+"""``transferlab export --ckpt CKPT``: a trained classifier as a small, fast, verified file.
 
-    transferlab-export --ckpt runs/SourceOnly_mnist_to_mnistm/version_0/checkpoints/last.ckpt
-    transferlab-export --ckpt CKPT --format onnx --quantize static --calibration 512
-    transferlab-export --ckpt CKPT --prune_channels 0.5 --format torch_export --quantize static
+    transferlab export --ckpt runs/SourceOnly_mnist_to_mnistm/version_0/checkpoints/last.ckpt
+    transferlab export --ckpt CKPT --format onnx --quantize static --calibration 512
+    transferlab export --ckpt CKPT --prune_channels 0.5 --format torch_export --quantize static
 
 Steps, in order, each optional: remove a share of the channels (Torch-Pruning; the pruned
 network is written as ``network.pt``, rebuildable with ``weights_only=True``), quantize to
@@ -39,7 +39,11 @@ from transferlab.evaluation.model_size import count_parameters, weight_sparsity
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="transferlab-export", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="transferlab export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--ckpt", required=True, help="a transferlab checkpoint or network.pt")
     parser.add_argument("--format", choices=EXPORT_FORMATS.names(), default="onnx")
     parser.add_argument("--quantize", choices=("none", "dynamic", "static"), default="none")

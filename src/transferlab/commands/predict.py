@@ -33,18 +33,22 @@ from transferlab.data.image_folders import (
 )
 
 
-def resolve_images(pattern: str) -> list[Path]:
-    """A folder (searched recursively), a single file, or a glob pattern."""
-    path = Path(pattern)
-    if path.is_dir():
-        files = image_files(path)
-    elif path.is_file():
-        files = [path]
-    else:
-        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-    if not files:
-        raise FileNotFoundError(f"no image files found at {pattern!r}")
-    return files
+def resolve_images(patterns: str | list[str]) -> list[Path]:
+    """The image files of folders (searched recursively), files and glob patterns, as a
+    shell passes them (an unquoted glob arrives as many files), each file once."""
+    files: dict[Path, None] = {}  # ordered, each file once
+    for pattern in [patterns] if isinstance(patterns, str) else patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = image_files(path)
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        if not found:
+            raise FileNotFoundError(f"no image files found at {pattern!r}")
+        files |= dict.fromkeys(found)
+    return list(files)
 
 
 def predict_files(
@@ -96,9 +100,15 @@ def sort_into(folder: Path, files: list[Path], predicted: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="transferlab predict", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="transferlab predict",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--ckpt", required=True, help="a checkpoint written by transferlab fit")
-    parser.add_argument("--images", required=True, help="folder, image file or glob pattern")
+    parser.add_argument(
+        "--images", required=True, nargs="+", help="folders, image files or glob patterns"
+    )
     parser.add_argument("--output", default="predictions.csv", help="CSV file to write")
     parser.add_argument("--top_k", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=64)
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> Path:
         print(f"left out: {unreadable_message(bad)}")
         files = [f for f in files if f not in bad]
     if not files:
-        raise ValueError(f"none of the images at {args.images!r} can be read")
+        raise ValueError(f"none of the images at {' '.join(args.images)} can be read")
     probabilities = predict_files(model, info, files, args.batch_size, args.num_workers)
     output = Path(args.output)
     write_predictions(output, files, probabilities, names, args.top_k)

@@ -1,7 +1,7 @@
-"""``transferlab-shift``: do my two domains differ, and how?
+"""``transferlab shift``: do my two domains differ, and how?
 
-    transferlab-shift -c configs/shift/mnist_label_shift.yaml
-    transferlab-shift --data transferlab.data.ImageFolderDomains --data.root /data/office31 \\
+    transferlab shift -c configs/shift/mnist_label_shift.yaml
+    transferlab shift --data transferlab.data.ImageFolderDomains --data.root /data/office31 \\
         --data.source amazon --data.target webcam --features pypi:efficientnet_lite0
 
 Compares the source and target *training* images (target labels are not read):
@@ -188,7 +188,7 @@ def _prior_verdict(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = LightningArgumentParser(description=__doc__)
+    parser = LightningArgumentParser(prog="transferlab shift", description=__doc__)
     parser.add_argument("-c", "--config", action=ActionConfigFile)
     parser.add_lightning_class_args(DomainDataModule, "data", subclass_mode=True, required=True)
     parser.add_argument(

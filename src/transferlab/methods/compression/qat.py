@@ -18,7 +18,7 @@ class QuantizationAwareTraining(SourceOnly):
     activations, with BatchNorm folded in as it will be at inference. The graph replaces
     backbone and head, so the optimizer, the checkpoint and evaluation all see it. Its
     checkpoint rebuilds the graph before loading (``input_size`` is stored), and
-    ``transferlab-export --format torch_export`` converts it to the int8 program.
+    ``transferlab export --format torch_export`` converts it to the int8 program.
 
     Args:
         input_size: side of the square input images the graph is traced at (the batch
