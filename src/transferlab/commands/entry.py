@@ -11,8 +11,10 @@ wrong, exit code 2, no traceback (``TRANSFERLAB_TRACEBACK=1`` shows it). The old
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
+import warnings
 
 from transferlab.registry import Registry
 
@@ -86,8 +88,27 @@ def dispatch(argv: list[str]) -> None:
     TransferLabCLI(args=argv)
 
 
+# notices from dependencies that a user cannot act on: import-time warnings of torch,
+# a deprecation inside Lightning, and Lightning's advertisement for another package
+QUIET_LOGGERS = ("torch.utils._pytree", "torch.utils.cpp_extension")
+
+
+def silence_dependency_noise() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`")
+    lightning = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    if not_an_advertisement not in lightning.filters:
+        lightning.addFilter(not_an_advertisement)
+
+
+def not_an_advertisement(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("💡 Tip:")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    silence_dependency_noise()
     try:
         dispatch(argv)
     except USER_ERRORS as error:
