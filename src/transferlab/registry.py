@@ -56,9 +56,11 @@ class Registry:
 
         return add
 
-    def add(self, name: str, target: Any, **meta: Any) -> None:
+    def add(self, name: str, target: Any, replace: bool = False, **meta: Any) -> None:
+        """Register ``target`` as ``name``; a second, different target of the same name is
+        refused unless ``replace`` (a user's class redefined in a notebook, say)."""
         known = self._entries.get(name)
-        if known is not None and known.target is not target:
+        if known is not None and known.target is not target and not replace:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._entries[name] = Entry(name, target, meta)
 

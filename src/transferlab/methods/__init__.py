@@ -53,4 +53,7 @@ FAMILY_BASES = [
     "EpisodicModule",
     "MetricLearningModule",
 ]
-__all__ = [*FAMILY_BASES, *METHODS.names()]
+__all__ = [
+    *FAMILY_BASES,
+    *(e.name for e in METHODS if e.target.__module__.startswith("transferlab.")),
+]

@@ -58,7 +58,8 @@ class TransferModule(MethodModule, family_base=True):
         head_hidden: widths of hidden layers (each followed by a ReLU) between the features
             and the classifier's last linear layer; empty: one linear layer. The DANN paper's
             MNIST label predictor is ``[100, 100]`` on ``dann_mnist_cnn``.
-        **kwargs: the thin base's arguments (backbone, optimizer, ...).
+
+    The other keyword arguments are the thin base's (backbone, optimizer, ...).
     """
 
     deployable = True

@@ -38,9 +38,9 @@ class MethodModule(L.LightningModule):
     """Base LightningModule of every method: a timm backbone (classifier-free) and what
     training it takes.
 
-    Every subclass defined in transferlab registers itself by its class name; a family's
-    shared base passes ``family_base=True`` in its class statement instead, since no config
-    or checkpoint names it.
+    Every subclass registers itself by its class name (a user's own method too, so that
+    its checkpoints can be rebuilt by name); a family's shared base passes
+    ``family_base=True`` in its class statement instead, since no checkpoint names it.
 
     Args:
         backbone: timm model name (``digit_cnn`` for 28x28 digits).
@@ -68,8 +68,17 @@ class MethodModule(L.LightningModule):
 
     def __init_subclass__(cls, family_base: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not family_base and cls.__module__.startswith("transferlab."):
-            METHODS.add(cls.__name__, cls)
+        if family_base:
+            return
+        ours = cls.__module__.startswith("transferlab.")
+        if not ours and cls.__name__ in METHODS:
+            known = METHODS.get(cls.__name__)
+            if known.__module__.startswith("transferlab."):
+                raise ValueError(
+                    f"transferlab has a method named {cls.__name__} ({known.__module__}); "
+                    "give yours another name, so that checkpoints say which one wrote them"
+                )
+        METHODS.add(cls.__name__, cls, replace=not ours)
 
     def __init__(
         self,
