@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnistm.yaml \
             configs/source_only/mnist_to_mnistm_oracle.yaml
 
-.PHONY: install train test test-fast lint format bench bench-gpu data-full clean
+.PHONY: install train test test-fast docs lint format bench bench-gpu data-full clean
 
 # pip installs without compiling (one file at a time); compileall then writes the bytecode
 # of every module on all cores. Where PYTHONDONTWRITEBYTECODE is set nothing else would,
@@ -15,7 +15,7 @@ MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnist
 SITE_PACKAGES = $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --no-compile -e ".[dev]"
+	$(PY) -m pip install --no-compile -e ".[dev,docs]"
 	$(PY) -m compileall -qq -j 0 src "$(SITE_PACKAGES)" || true
 	touch $(STAMP)
 
@@ -24,6 +24,10 @@ install: $(STAMP)
 ## The main job: source-only vs DANN vs the target oracle on MNIST -> MNIST-M (CPU).
 train: install
 	$(VENV)/bin/transferlab compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
+
+## The documentation site, built offline into site/ (strict: a broken link or page fails).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 ## The whole test suite, notebooks included: one pytest worker per core, each idle worker
 ## taking tests from the other's queue (a shared baseline may then train on both workers).
@@ -49,6 +53,8 @@ data-full: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install
+	$(VENV)/bin/transferlab compare $(MAIN_JOB) --json benchmarks/results/main_job.json \
+		--markdown benchmarks/results/main_job.md
 	$(PY) benchmarks/domain_adaptation.py
 	$(PY) benchmarks/adaptation_suite.py
 	$(PY) benchmarks/label_shift.py
