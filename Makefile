@@ -34,9 +34,9 @@ docs: install
 test: install
 	$(PY) -m pytest tests notebooks --nbmake -q -n 2 --dist worksteal
 
-## Unit tests only (no training runs).
+## Unit tests only: no training run (tests/conftest.py lists those), under a minute.
 test-fast: install
-	$(PY) -m pytest tests -q -m "not slow"
+	$(PY) -m pytest tests -q -m "not slow" -n 2
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

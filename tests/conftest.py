@@ -38,6 +38,60 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
+# Tests that train for real (more than one fast_dev_run step), or use a fixture that does:
+# marked slow here, so that `make test-fast` (-m "not slow") trains nothing. `make test`
+# runs them all. Where a test file marks its own, it says so itself.
+TRAINS = (
+    "tests/methods/generative/test_generative.py::test_a_short_conditional_gan_run",
+    "tests/methods/generative/test_generative.py::test_a_short_vae_run",
+    "tests/methods/generative/test_generative.py::test_every_encoder_and_discriminator_loads",
+    "tests/methods/meta/test_inner_loop.py::test_meta_training_on_sinusoids",
+    "tests/methods/meta/test_inner_loop.py::test_first_order_maml_also_learns",
+    "tests/methods/meta/test_meta_methods.py::",
+    "tests/methods/compression/test_qat.py::",
+    "tests/methods/compression/test_distillation.py::",
+    "tests/methods/adaptation/test_shot_and_weighting.py::",
+    "tests/methods/adaptation/test_gradual_self_training.py::",
+    "tests/methods/semi_supervised/test_semi_supervised_methods.py::",
+    "tests/methods/self_supervised/",
+    "tests/methods/metric/test_metric_methods.py::test_embedding_picture",
+    "tests/methods/transfer/",
+    "tests/methods/adaptation/test_adaptation_methods.py::",
+    "tests/commands/",
+    "tests/explain/test_explanations.py::test_the_callback",
+    "tests/explain/test_explanations.py::test_deleting",
+    "tests/test_shift.py::test_shift_report",
+    "tests/test_shift.py::test_bbse_callback",
+    "tests/callbacks/test_pruning.py::",
+    "tests/evaluation/test_report.py::",
+    "tests/deploy/",
+    "tests/data/test_digits.py::test_mnist_m",
+    "tests/data/test_target_labels.py::",
+    "tests/data/test_semi_supervised_data.py::test_a_model_logs",
+    "tests/test_validators.py::test_checkpoint_is_selected",
+    "tests/test_docs.py::test_the_add_a_method_example",
+    "tests/test_docs.py::test_the_site_builds",
+    "tests/test_resume.py::",
+    "tests/test_distributed.py::",
+    "tests/methods/compression/",
+)
+
+
+# fixtures that train a model: every test that uses one trains too
+TRAINING_FIXTURES = {
+    "trained",
+    "source_only_mnist_to_mnistm",
+    "conditional_gan",
+    "source_checkpoint",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.startswith(TRAINS) or TRAINING_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def offline_and_isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
