@@ -218,8 +218,8 @@ def main() -> None:
             for seed in args.seeds:
                 if (group, label, seed) in done:
                     continue
-                overrides = [resolved(o, runs, group, seed) for o in overrides]
-                run = run_one(label, f"learning_tests_{group}", config, seed, overrides)
+                arguments = [resolved(o, runs, group, seed) for o in overrides]
+                run = run_one(label, f"learning_tests_{group}", config, seed, arguments)
                 runs.append(
                     {
                         "group": group,
@@ -227,6 +227,7 @@ def main() -> None:
                         "seed": seed,
                         "metrics": metrics_of(run),
                         "fit_seconds": run["fit_seconds"],
+                        "checkpoint_path": run["checkpoint_path"],
                     }
                 )
                 save(runs)

@@ -2,10 +2,12 @@
 
 MNIST -> MNIST-M, seed 0, every run tested on the checkpoint that source validation
 accuracy chose -- no target labels anywhere. Two epochs (a tenth of the configs' budget,
-each schedule compressed to fit) against source-only at the same budget: source-only
-reaches 34.1% on the target, the methods 41.9-43.9%. JAN is slower to start (37.8% after
-three epochs, against source-only's 34.0%), so it and its baseline get three. The
-benchmarks measure the full budget over seeds.
+each schedule compressed to fit) against source-only at the same budget. Margins from
+benchmarks/results/learning_tests.md (these settings, seeds 0-2, one thread): source-only
+36.1 ± 1.9; each method's gain over it on the same seed is at least +6.1 points (DANN
++9.1, DAN +7.7, Deep CORAL +7.2, CDAN +7.3, MCC +7.8, MCD +8.9, importance weighting +6.1),
+so the 3-point margin sits well inside the effect. JAN is slower to start, so it and its
+baseline get three epochs; there its gains are +4.0, +7.7 and +13.6: a 2-point margin.
 """
 
 import pytest
@@ -35,7 +37,7 @@ def test_beats_source_only_on_the_target(method, source_only_two_epochs):
 def test_jan_beats_source_only_on_the_target(source_only_mnist_to_mnistm):
     adapted = run_config(config("jan/mnist_to_mnistm.yaml"), overrides=baseline_budget(3))
     assert adapted.protocol == source_only_mnist_to_mnistm.protocol == "source_val_acc"
-    assert adapted.target_test_acc > source_only_mnist_to_mnistm.target_test_acc + 0.03
+    assert adapted.target_test_acc > source_only_mnist_to_mnistm.target_test_acc + 0.02
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tests.conftest import build_cli, config
+from transferlab.losses.metric import batch_all_triplets, batch_hard_triplets, semi_hard_triplets
 
 FAST = ("-c", config("trainer/fast_dev_run.yaml"))
 METRIC = ["siamese", "triplet", "center_loss", "softmax_embedding"]
@@ -22,11 +23,36 @@ def test_metric_learning_fast_dev_run_and_retrieval_metrics(method):
 
 
 @pytest.mark.parametrize("miner", ["all", "hard", "semihard"])
-def test_every_triplet_miner_trains(miner):
+def test_every_triplet_miner_trains_on_valid_triplets(miner):
+    """The miner of a training batch finds triplets (an empty one would give a loss of 0
+    and train nothing), each an anchor, another image of its class, and one of another
+    class; the step then changes the embedding."""
     cli = build_cli(
         config("triplet/mnist_held_out_digits.yaml"), *FAST, f"--model.init_args.miner={miner}"
     )
+    mined = []
+    original = cli.model.metric_loss
+
+    def recording(embeddings, labels, features):
+        loss = original(embeddings, labels, features)
+        mined.append(len(labels))
+        distances = torch.cdist(embeddings, embeddings).detach()
+        triplets = {
+            "all": lambda: batch_all_triplets(labels),
+            "hard": lambda: batch_hard_triplets(distances, labels),
+            "semihard": lambda: semi_hard_triplets(distances, labels, cli.model.hparams.margin),
+        }[miner]()
+        anchor, positive, negative = triplets
+        assert len(anchor) > 0
+        assert (labels[anchor] == labels[positive]).all() and (anchor != positive).all()
+        assert (labels[anchor] != labels[negative]).all()
+        assert loss > 0
+        return loss
+
+    cli.model.metric_loss = recording
+    before = cli.model.embedding.weight.detach().clone()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert mined and not torch.equal(before, cli.model.embedding.weight)
 
 
 def test_centres_learn_at_their_own_rate():
