@@ -59,16 +59,34 @@ def test_dev_without_shift_is_the_mean_loss():
     [("im", "im_target_val"), ("snd", "snd_target_val"), ("dev", "dev_weighted_source_val")],
 )
 def test_checkpoint_is_selected_by_the_validator(validator, protocol):
+    """Over three epochs the selected checkpoint is the epoch whose validator score was
+    highest, and the score is the validator's own (recomputed from the kept outputs)."""
+    import lightning as L
+
+    class Scores(L.Callback):
+        def __init__(self):
+            self.by_epoch = []
+
+        def on_validation_end(self, trainer, module):
+            if not trainer.sanity_checking:
+                self.by_epoch.append(float(trainer.callback_metrics["val/select_score"]))
+
     cli = build_cli(
         config("dann/mnist_to_mnistm.yaml"),
         f"--model.init_args.validator={validator}",
-        "--trainer.max_epochs=1",
+        "--trainer.max_epochs=3",
         "--trainer.limit_train_batches=3",
         "--trainer.limit_val_batches=4",
         "--trainer.callbacks=[]",
     )
+    scores = Scores()
+    cli.trainer.callbacks.insert(0, scores)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert cli.model.selection_protocol == protocol
     assert "val/select_score" in cli.trainer.callback_metrics
     assert "val/target_acc" not in cli.trainer.callback_metrics  # no target labels used
-    assert cli.trainer.checkpoint_callback.best_model_score is not None
+    checkpoint = cli.trainer.checkpoint_callback
+    assert len(scores.by_epoch) == 3
+    best = max(range(3), key=scores.by_epoch.__getitem__)
+    assert float(checkpoint.best_model_score) == pytest.approx(scores.by_epoch[best])
+    assert f"epoch={best}" in checkpoint.best_model_path

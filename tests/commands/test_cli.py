@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import yaml
 
 from tests.conftest import CONFIGS, build_cli, config, run_transferlab
 from tests.data.test_image_folders import make_domains
@@ -38,7 +39,18 @@ def test_every_trainer_preset_parses_and_cpu_ones_instantiate(preset, capsys):
         assert "accelerator: gpu" in printed
         return
     cli = build_cli(base, "-c", str(preset))
-    assert cli.trainer is not None
+    wanted = yaml.safe_load(preset.read_text())["trainer"]
+    trainer = cli.trainer
+    if "accelerator" in wanted:
+        assert type(trainer.accelerator).__name__.lower().startswith(wanted["accelerator"])
+    if "devices" in wanted and wanted["devices"] != -1:
+        assert trainer.num_devices == wanted["devices"]
+    if "strategy" in wanted:
+        assert type(trainer.strategy).__name__.lower().startswith(wanted["strategy"])
+    if "precision" in wanted:
+        assert trainer.precision == wanted["precision"]
+    if "fast_dev_run" in wanted:
+        assert trainer.fast_dev_run == wanted["fast_dev_run"]
 
 
 @pytest.mark.parametrize("preset", DATA_PRESETS, ids=lambda p: p.name)

@@ -70,12 +70,18 @@ def test_mean_teacher_is_a_moving_average_of_the_student():
 
 
 def test_label_propagation_labels_the_whole_pool_with_certainties():
+    """From 10 labels per class, after three steps, the propagated labels of the 3,400-image
+    pool are mostly right: 87.0, 87.6 and 88.4% at seeds 0-2 (chance: 10%); margin 75%."""
+    from transferlab.data.datasets import dataset_labels
+
     cli, _ = fit(
         "label_propagation", *SHORT, "--trainer.max_epochs=1", NO_WARMUP, "--trainer.callbacks=[]"
     )
-    pool = len(cli.datamodule.splits["target"]["train"])
-    assert cli.model.propagated.shape == (pool,)
+    pool = cli.datamodule.splits["target"]["train"]
+    assert cli.model.propagated.shape == (len(pool),)
     assert cli.model.certainty.min() >= 0 and cli.model.certainty.max() <= 1
+    right = (cli.model.propagated.cpu() == dataset_labels(pool)).float().mean()
+    assert right > 0.75, float(right)
 
 
 def test_co_training_averages_two_differently_initialised_models():
