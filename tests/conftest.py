@@ -88,7 +88,9 @@ TRAINING_FIXTURES = {
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.nodeid.startswith(TRAINS) or TRAINING_FIXTURES & set(item.fixturenames):
+        if item.nodeid.startswith(TRAINS) or TRAINING_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.slow)
 
 
