@@ -142,6 +142,120 @@ GROUPS = {
 }
 
 
+# Each learning test: its file, the claim (run minus baseline on a metric, or the run alone
+# against a floor) and its margin, in points. The table shows the smallest effect the
+# seeds gave, so a margin that does not sit below it is visible at once.
+TESTS = (
+    [
+        (
+            "adaptation/test_adaptation_runs.py",
+            "adaptation",
+            m,
+            "source_only_2",
+            "test/target_acc",
+            3,
+        )
+        for m in ("dann", "dan", "deep_coral", "cdan", "mcc", "mcd", "importance_weighting")
+    ]
+    + [
+        (
+            "adaptation/test_adaptation_runs.py",
+            "adaptation",
+            "jan_3",
+            "source_only_3",
+            "test/target_acc",
+            2,
+        ),
+        (
+            "adaptation/test_shot_and_weighting.py",
+            "adaptation",
+            "shot_3",
+            "shot_before",
+            "test/target_acc",
+            3,
+        ),
+        (
+            "semi_supervised/test_semi_supervised_runs.py",
+            "semi_supervised",
+            "self_training",
+            "supervised_only",
+            "test/target_acc",
+            0.5,
+        ),
+        (
+            "semi_supervised/test_semi_supervised_runs.py",
+            "semi_supervised",
+            "co_training",
+            "supervised_only",
+            "test/target_acc",
+            1,
+        ),
+        (
+            "semi_supervised/test_semi_supervised_runs.py",
+            "semi_supervised",
+            "label_propagation",
+            "supervised_only",
+            "test/target_acc",
+            10,
+        ),
+        (
+            "semi_supervised/test_semi_supervised_runs.py",
+            "semi_supervised",
+            "fixmatch",
+            "supervised_only",
+            "test/target_acc",
+            2,
+        ),
+        (
+            "semi_supervised/test_semi_supervised_runs.py",
+            "semi_supervised",
+            "mean_teacher",
+            None,
+            "test/target_acc",
+            50,
+        ),
+        ("meta/test_meta_runs.py", "meta", "protonet", "support_set_only", "test/target_acc", 1.5),
+        ("meta/test_meta_runs.py", "meta", "maml", "support_set_only", "test/target_acc", 1.5),
+        ("meta/test_meta_runs.py", "meta", "fomaml", "support_set_only", "test/target_acc", 1.5),
+    ]
+    + [
+        ("metric/test_metric_runs.py", "metric", m, "untrained", "test/source_map_at_r", 40)
+        for m in ("softmax", "siamese", "triplet", "center_loss")
+    ]
+    + [
+        ("metric/test_metric_runs.py", "metric", "center_loss", "softmax", "test/target_acc", 1),
+    ]
+)
+
+
+def tests_table(runs: list[dict]) -> list[str]:
+    by = {(r["group"], r["label"], r["seed"]): r["metrics"] for r in runs}
+    lines = [
+        "### The learning tests, their margins and the effects behind them",
+        "",
+        "| test file (tests/methods/) | claim | margin | per seed | smallest | margin below it |",
+        "|---|---|---|---|---|---|",
+    ]
+    for file, group, run, base, metric, margin in TESTS:
+        seeds = sorted({s for g, label, s in by if (g, label) == (group, run)})
+        if base is None:
+            effects = [100 * by[(group, run, s)][metric] for s in seeds]
+            claim = f"{run}: {metric} > {margin}"
+        else:
+            effects = [
+                100 * (by[(group, run, s)][metric] - by[(group, base, s)][metric])
+                for s in seeds
+                if (group, base, s) in by
+            ]
+            claim = f"{run} − {base}: {metric} > {margin}"
+        if not effects:
+            continue
+        cells = ", ".join(f"{e:+.2f}" for e in effects)
+        holds = "yes" if min(effects) > margin else "**no**"
+        lines.append(f"| {file} | {claim} | {margin} | {cells} | {min(effects):+.2f} | {holds} |")
+    return [*lines, ""]
+
+
 def metrics_of(run: dict) -> dict[str, float]:
     values = {"test/source_acc": run["source_test_acc"], "test/target_acc": run["target_test_acc"]}
     values |= {k: float(v) for k, v in run["other_test_metrics"].items()}
@@ -168,7 +282,7 @@ def save(runs: list[dict]) -> None:
 
 
 def table(runs: list[dict]) -> str:
-    lines = []
+    lines = tests_table(runs)
     for group, spec in GROUPS.items():
         mine = [r for r in runs if r["group"] == group]
         seeds = sorted({r["seed"] for r in mine})
