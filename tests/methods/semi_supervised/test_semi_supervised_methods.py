@@ -99,6 +99,14 @@ def test_pseudo_label_quality_is_reported_against_the_hidden_labels():
     record = callback.history[-1]
     pool = len(cli.datamodule.splits["target"]["train"])
     assert 0 <= record["pseudo/kept"] <= pool and 0 <= record["pseudo/precision"] <= 1
+    # the same numbers, recounted from the method's pseudo-labels and the hidden labels
+    from transferlab.data.datasets import dataset_labels
+
+    labels, kept = cli.model.pool_pseudo_labels()
+    truth = dataset_labels(cli.datamodule.splits["target"]["train"])
+    assert record["pseudo/kept"] == float(kept.sum())
+    right = float(((labels.cpu() == truth) & kept.cpu()).sum()) / max(float(kept.sum()), 1)
+    assert record["pseudo/precision"] == pytest.approx(right)
 
 
 def test_methods_that_need_views_say_so_on_domain_adaptation_data():
