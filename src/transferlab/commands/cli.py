@@ -15,6 +15,7 @@ by printing where the best checkpoint is, what it scored and the commands to use
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -60,18 +61,35 @@ def default_run_name(config) -> str:
     return f"{method}_{source}_to_{target}" if source and target else method
 
 
+# the run folders this process claimed, so that a refused run can take its folder back
+CLAIMED: list[Path] = []
+
+
 def claim_run_dir(root: Path, name: str) -> Path:
     """The next free ``root/name/version_<n>``, created at once so no other run takes it."""
     parent = root / name
+    missing = [p for p in (parent, *parent.parents) if not p.exists()]
     parent.mkdir(parents=True, exist_ok=True)
     taken = [int(p.name[8:]) for p in parent.glob("version_*") if p.name[8:].isdigit()]
     version = max(taken, default=-1) + 1
     while True:
         try:
             (parent / f"version_{version}").mkdir()
+            CLAIMED.extend([parent / f"version_{version}", *missing])
             return parent / f"version_{version}"
         except FileExistsError:
             version += 1
+
+
+def release_unused_run_dirs() -> None:
+    """Remove the folders this process claimed for runs that were refused before they wrote
+    anything but their config (a bad data folder, a class mismatch ...): a refusal leaves
+    no trace."""
+    for folder in CLAIMED:
+        files = [f for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
+        if all(f.name == "config.yaml" for f in files):
+            shutil.rmtree(folder, ignore_errors=True)
+    CLAIMED.clear()
 
 
 # As class_path dicts, not instances: every parse builds fresh loggers, so two runs in one

@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         dispatch(argv)
     except USER_ERRORS as error:
+        if "transferlab.commands.cli" in sys.modules:  # a LightningCLI run: no folder left
+            sys.modules["transferlab.commands.cli"].release_unused_run_dirs()
         if os.environ.get("TRANSFERLAB_TRACEBACK"):
             raise
         name = f"transferlab {argv[0]}" if argv else "transferlab"
