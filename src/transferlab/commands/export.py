@@ -136,8 +136,16 @@ def run(argv: list[str] | None = None) -> dict:
     example = example_input(info, data)
     output = Path(args.output or Path(args.ckpt).resolve().parent / "export")
     output.mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()  # set for the export, given back after it
     torch.set_num_threads(args.threads)
+    try:
+        return export_and_report(args, network, info, data, example, output)
+    finally:
+        torch.set_num_threads(threads)
 
+
+def export_and_report(args, network, info: dict, data, example, output: Path) -> dict:
+    """Prune, write and read back the file, measure it, and write ``report.json``."""
     # what the written model is compared with: the float32 network (a QAT checkpoint has
     # none: its training graph was fake-quantized, compare with its test accuracy)
     reference = None if isinstance(network, torch.fx.GraphModule) else network
