@@ -117,7 +117,7 @@ def conditional_gan(tmp_path_factory):
     return fit(
         "conditional_gan/mnist.yaml",
         tmp_path_factory.mktemp("cgan"),
-        "--trainer.max_epochs=3",
+        "--trainer.max_epochs=6",
         "--trainer.callbacks=[]",
     )
 
@@ -128,10 +128,10 @@ def test_a_short_conditional_gan_run_draws_the_asked_digits_above_chance(conditi
     torch.manual_seed(1)
     asked = torch.arange(500) % 10
     accuracy = conditional_accuracy(network, model.sample(500, asked), asked)
-    # chance is 0.10 with a spread of 0.013 over 500 samples; measured 0.19 after 330 steps
-    # (3 epochs at batch 32)
-    # (the benchmark's 10 epochs give the real number)
-    assert accuracy > 0.15
+    # chance is 0.10. After 3 epochs the share was 0.19, 0.06 and 0.25 at seeds 0-2 (one
+    # thread): no claim survives that. After 6 epochs: 0.50, 0.56 and 0.68, so the margin is
+    # 0.3. (The benchmark's 10 epochs give the real number.)
+    assert accuracy > 0.3
 
 
 def test_the_discriminator_becomes_a_feature_extraction_backbone(conditional_gan, tmp_path):
