@@ -139,6 +139,23 @@ GROUPS = {
         "metrics": ["test/target_acc"],
         "pairs": [(m, "support_set_only") for m in ("protonet", "maml", "fomaml")],
     },
+    "distillation": {  # tests/methods/compression/test_distillation.py
+        "runs": {
+            "teacher": ("configs/source_only/mnist_to_mnistm.yaml", THREE),
+            "scratch": ("configs/distillation/mnist_mlp_scratch.yaml", ["--trainer.max_epochs=4"]),
+            "distilled": (
+                "configs/distillation/mnist_mlp_student.yaml",
+                [
+                    "--trainer.max_epochs=4",
+                    "--model.init_args.teacher={checkpoint:teacher}",
+                    "--model.init_args.temperature=4",
+                    "--model.init_args.alpha=0.5",
+                ],
+            ),
+        },
+        "metrics": ["test/source_acc"],
+        "pairs": [("distilled", "scratch"), ("teacher", "scratch")],
+    },
 }
 
 
@@ -224,6 +241,14 @@ TESTS = (
     ]
     + [
         ("metric/test_metric_runs.py", "metric", "center_loss", "softmax", "test/target_acc", 1),
+        (
+            "compression/test_distillation.py",
+            "distillation",
+            "distilled",
+            "scratch",
+            "test/source_acc",
+            0,
+        ),
     ]
 )
 
