@@ -97,6 +97,8 @@ def fit(path: str, tmp_path, *overrides):
 
 
 def test_a_short_vae_run_lowers_the_negative_elbo(tmp_path):
+    """Two epochs bring the validation -ELBO to 0.25-0.27 of the untrained model's at seeds
+    0-2 (one thread): the 0.6 bar is far above every seed."""
     cli = build_cli(
         config("vae/mnist.yaml"),
         *SHORT,

@@ -43,6 +43,9 @@ def test_second_order_gradient_differs_from_first_order():
 
 
 def test_meta_training_on_sinusoids_makes_one_step_adaptation_work():
+    """After meta-training, one step's MSE is 0.29, 0.37 and 0.36 of its pre-adaptation MSE
+    and 0.22, 0.30 and 0.29 of the untrained network's at seeds 0-2 (one thread): the 0.5
+    bars sit above every seed."""
     _, trained = meta_train_sinusoid(meta_steps=800, outer_lr=0.003, seed=0)
     _, untrained = meta_train_sinusoid(meta_steps=0, seed=0)
     assert trained.post_adaptation_mse < 0.5 * trained.pre_adaptation_mse
@@ -50,5 +53,7 @@ def test_meta_training_on_sinusoids_makes_one_step_adaptation_work():
 
 
 def test_first_order_maml_also_learns_the_family():
+    """First-order: 0.54, 0.47 and 0.55 of the pre-adaptation MSE at seeds 0-2 (one thread),
+    under the 0.6 bar on every seed, with less headroom than second order."""
     _, result = meta_train_sinusoid(meta_steps=800, outer_lr=0.003, first_order=True, seed=0)
     assert result.post_adaptation_mse < 0.6 * result.pre_adaptation_mse
