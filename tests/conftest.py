@@ -116,7 +116,7 @@ def run_transferlab(*args: str, timeout: int = 400):
     import sys
 
     return subprocess.run(
-        [sys.executable, "-m", "transferlab", *args],
+        [sys.executable, "-m", "transferlab.commands", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,7 +1,6 @@
 """Imports flow one way, down these floors; a lower floor that needs something from a
 higher one means the shared piece belongs lower:
 
-    5  __main__                                   `python -m transferlab`
     4  commands                                   the `transferlab` command and its parts
     3  methods   active   explain   deploy        what a user runs: methods, loops, transforms
     2  data   evaluation   callbacks   shift      what methods stand on
@@ -21,7 +20,6 @@ import transferlab
 
 SRC = pathlib.Path(transferlab.__file__).parent
 FLOORS = {
-    "__main__": 5,
     "commands": 4,
     "methods": 3,
     "active": 3,
@@ -114,3 +112,13 @@ def test_every_import_form_is_seen(tmp_path):
 def test_every_top_level_package_has_a_floor():
     tops = {p.stem for p in SRC.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     assert tops - {"__init__"} <= set(FLOORS), sorted(tops - {"__init__"} - set(FLOORS))
+
+
+def test_only_the_checkpoint_module_calls_torch_load():
+    """Every file is read weights-only, with errors that name it, in one place."""
+    callers = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "torch.load(" in path.read_text(encoding="utf-8") and path.name != "checkpoints.py"
+    ]
+    assert not callers, callers

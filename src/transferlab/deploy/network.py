@@ -4,7 +4,7 @@ A structurally pruned network no longer fits its method's class (its layers have
 channels), and pickling the module would make the file code, not data. The network file
 holds the backbone's timm name, the class count, the tensors, and the shape attributes of
 every layer whose size changed; :func:`load_network` builds the original architecture,
-resizes those layers and loads the tensors, all with ``torch.load(weights_only=True)``.
+resizes those layers and loads the tensors, read weights-only by :mod:`transferlab.checkpoints`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,5 @@
+"""``python -m transferlab.commands``: the ``transferlab`` command."""
+
+from transferlab.commands.entry import main
+
+main()
