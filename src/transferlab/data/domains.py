@@ -312,6 +312,12 @@ class DomainDataModule(L.LightningDataModule, ABC):
         ``target_val_labels`` asks to log (never to select on) target validation accuracy."""
         return self.target_has_labels and (self.oracle or self.target_val_labels)
 
+    def scores_labels(self, stage: str, domain: str) -> bool:
+        """Whether a labeled batch of ``domain`` may be scored at ``stage``: always at test
+        and for the source; target validation labels only where the protocol sees them
+        (also when the target shares the source's loader and so arrives labeled)."""
+        return stage == "test" or domain == "source" or self.target_val_labeled
+
     def _shared(self, split: str) -> bool:
         """Whether source and target evaluate on the same images (semi-supervised data,
         active learning): they are then served, and scored, once."""

@@ -183,7 +183,7 @@ class TransferModule(MethodModule, family_base=True):
         features = self.features(images)
         logits = self.classify(features)
         for domain in self.eval_domains(stage)[dataloader_idx]:
-            if labeled and self._shows_labels(stage, domain):
+            if labeled and self.scores_labels(stage, domain):
                 self.accuracy.record(stage, domain, logits, batch[1])
             if stage == "test" and not labeled:
                 self._unlabeled_test_logits.append(logits.detach())
@@ -194,15 +194,6 @@ class TransferModule(MethodModule, family_base=True):
                     losses = F.cross_entropy(logits, batch[1], reduction="none")
                     self._validation_outputs.keep(domain, "losses", losses)
         return features
-
-    def _shows_labels(self, stage: str, domain: str) -> bool:
-        """Whether this domain's labels may be scored. A loader of its own is labeled only
-        when the protocol may see its labels; one shared with the source serves the source's
-        labels, which count for the target's validation only where the data says so."""
-        if stage == "test" or domain == "source" or len(self.eval_domains(stage)) > 1:
-            return True
-        datamodule = getattr(self.attached_trainer, "datamodule", None)
-        return bool(getattr(datamodule, "target_val_labeled", True))
 
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._evaluate("val", batch, dataloader_idx)

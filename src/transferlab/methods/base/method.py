@@ -125,6 +125,13 @@ class MethodModule(L.LightningModule):
             return datamodule.eval_domains(stage)
         return (("source",), ("target",))
 
+    def scores_labels(self, stage: str, domain: str) -> bool:
+        """Whether a labeled evaluation batch of ``domain`` may be scored (the data's rule;
+        data without one serves labels only where they may be scored)."""
+        datamodule = getattr(self.attached_trainer, "datamodule", None)
+        rule = getattr(datamodule, "scores_labels", None)
+        return True if rule is None else rule(stage, domain)
+
     @property
     def attached_trainer(self) -> L.Trainer | None:
         """The trainer, or ``None`` outside one (Lightning's ``trainer`` raises then)."""

@@ -91,12 +91,9 @@ class SimCLR(MethodModule):
         features = self.features(batch[0])
         logits = self.head(features)
         for domain in self.eval_domains(stage)[dataloader_idx]:
-            if stage == "test" or domain == "source" or self._target_val_labeled():
+            if self.scores_labels(stage, domain):
                 self.accuracy.record(stage, domain, logits, batch[1])
         return features
-
-    def _target_val_labeled(self) -> bool:
-        return bool(getattr(self.trainer.datamodule, "target_val_labeled", False))
 
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._evaluate("test", batch, dataloader_idx)
