@@ -18,7 +18,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_help_lists_every_subcommand(capsys):
     entry.main(["--help"])
     listed = capsys.readouterr().out
-    for name in ["fit", "validate", "test", "predict", *entry.SUBCOMMANDS.names()]:
+    for name in ["fit", "validate", "test", *entry.SUBCOMMANDS.names()]:
         assert f"\n  {name} " in listed, name
 
 
@@ -28,6 +28,30 @@ def test_every_subcommand_has_a_help_that_keeps_its_examples(subcommand, capsys)
     assert code == 0 and "usage:" in out
     if subcommand == "active":  # the YAML example stays as written, one key a line
         assert "\n  active:\n" in out or "\n    active:\n" in out, out[:2000]
+
+
+MINIMAL = {
+    "compare": lambda: ["x.yaml", "--seed=3"],
+    "shift": lambda: ["-c", config("shift/mnist_label_shift.yaml")],
+    "export": lambda: ["--ckpt", "a.ckpt", "--quantize", "dynamic"],
+    "active": lambda: ["-c", config("active/mnist_entropy.yaml"), "--active.budget=40"],
+    "explain": lambda: ["--ckpt", "a.ckpt", "--images", "x", "y", "--checks"],
+    "predict": lambda: ["--ckpt", "a.ckpt", "--images", "x", "--top_k=2"],
+}
+
+
+@pytest.mark.parametrize("subcommand", entry.SUBCOMMANDS.names())
+def test_every_subcommand_reads_its_printed_config_back_with_dash_c(subcommand, tmp_path, capsys):
+    """One parser everywhere: --print_config shows the options (dotted overrides applied),
+    and -c reads that YAML back to the same options."""
+    code, printed, _ = run(capsys, subcommand, *MINIMAL[subcommand](), "--print_config")
+    assert code == 0 and printed.strip()
+    (tmp_path / "options.yaml").write_text(printed)
+    code, again, _ = run(capsys, subcommand, "-c", str(tmp_path / "options.yaml"), "--print_config")
+    assert code == 0 and again == printed
+    assert {"compare": "seed: 3", "active": "budget: 40", "explain": "checks: true"}.get(
+        subcommand, ""
+    ) in printed
 
 
 def junk_checkpoint(tmp_path):

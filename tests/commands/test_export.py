@@ -39,7 +39,7 @@ def test_refusals_name_what_is_wrong(source_only_mnist_to_mnistm, tmp_path):
     shutil.copy(source_only_mnist_to_mnistm.checkpoint_path, alone)
     with pytest.raises(ValueError, match="static quantization needs calibration images"):
         run([f"--ckpt={alone}", "--quantize=static"])
-    with pytest.raises(SystemExit):
+    with pytest.raises(ValueError, match="--format network holds float weights"):
         run([f"--ckpt={alone}", "--format=network", "--quantize=dynamic"])
     assert not (tmp_path / "export").exists()  # nothing written half-way
 

@@ -39,13 +39,15 @@ learning curve (``curve.png``) is drawn at the end.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import yaml
+from jsonargparse import ArgumentParser, Namespace
 
 from transferlab.active.annotation import CsvAnnotator, SimulatedAnnotator
 from transferlab.active.loop import run_loop, score_pool
@@ -56,52 +58,66 @@ from transferlab.commands.cli import (
     TransferLabCLI,
     use_wandb_offline_without_key,
 )
+from transferlab.commands.options import RUN_SECTIONS, command_parser, split_run_overrides
+from transferlab.commands.options import parse as parse_options
 from transferlab.data.datasets import per_class_subset
 from transferlab.evaluation.plots import save_learning_curves
 
-ACTIVE_KEYS = {
-    "strategy",
-    "initial_per_class",
-    "cold_start_size",
-    "query_size",
-    "budget",
-    "warm_start",
-    "mc_passes",
-    "score_subset",
-    "annotator",
-    "wandb",
-    "output",
-}
 ANNOTATORS = ("simulated", "csv")
 
 
+@dataclass
+class ActiveOptions:
+    """The ``active:`` section (see the module's docstring for what each key does)."""
+
+    strategy: str
+    initial_per_class: int = 2
+    cold_start_size: int = 20
+    query_size: int = 10
+    budget: int = 100
+    warm_start: bool = False
+    mc_passes: int = 10
+    score_subset: int = 0
+    annotator: str = "simulated"
+    wandb: bool = False
+    output: str | None = None
+
+
+def active_parser() -> ArgumentParser:
+    """``-c`` takes the whole YAML: its ``active:`` section is this command's, the rest is
+    the fit config each round runs (kept as written, and checked by LightningCLI)."""
+    parser = command_parser("active", __doc__)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max_rounds", type=int | None, default=None, help="stop after this")
+    parser.add_class_arguments(ActiveOptions, "active")
+    for section in RUN_SECTIONS:
+        parser.add_argument(f"--{section}", type=dict | int | bool | str | None, default=None)
+    return parser
+
+
+def parse(argv: list[str]) -> tuple[Namespace, dict, dict]:
+    """(this command's options, the ``active`` section, the fit config without it)."""
+    own, overrides = split_run_overrides(argv)
+    args = parse_options(active_parser(), own)
+    active = args.active.as_dict()
+    if active["strategy"] not in STRATEGIES:
+        raise ValueError(
+            f"active.strategy={active['strategy']!r}; choose from {', '.join(STRATEGIES.names())}"
+        )
+    if active["annotator"] not in ANNOTATORS:
+        raise ValueError(
+            f"active.annotator={active['annotator']!r}; choose from {', '.join(ANNOTATORS)}"
+        )
+    name = Path(args.config[-1].relative).stem if args.config else "loop"
+    active["output"] = active["output"] or f"runs/active/{name}"
+    fit = {section: args[section] for section in RUN_SECTIONS if args[section] is not None}
+    return args, active, {"fit": fit, "overrides": overrides, "name": name}
+
+
 def read_config(path: str | Path) -> tuple[dict, dict]:
-    """The ``active`` section (checked) and the fit config without it."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config {path} does not exist")
-    config = yaml.safe_load(path.read_text())
-    active = config.pop("active", None) if isinstance(config, dict) else None
-    if not isinstance(active, dict):
-        raise ValueError(f"{path} has no 'active:' section")
-    unknown = set(active) - ACTIVE_KEYS
-    if unknown:
-        raise ValueError(
-            f"{path}: unknown active keys {sorted(unknown)}; known: {sorted(ACTIVE_KEYS)}"
-        )
-    if active.get("strategy") not in STRATEGIES:
-        raise ValueError(
-            f"{path}: active.strategy={active.get('strategy')!r}; choose from "
-            f"{', '.join(STRATEGIES.names())}"
-        )
-    if active.get("annotator", "simulated") not in ANNOTATORS:
-        raise ValueError(
-            f"{path}: active.annotator={active['annotator']!r}; choose from {', '.join(ANNOTATORS)}"
-        )
-    defaults = {"initial_per_class": 2, "query_size": 10, "budget": 100, "warm_start": False}
-    defaults |= {"mc_passes": 10, "annotator": "simulated", "output": f"runs/active/{path.stem}"}
-    defaults |= {"cold_start_size": 20, "wandb": False, "score_subset": 0}
-    return {**defaults, **active}, config
+    """The ``active`` section (checked, defaults filled in) and the fit config without it."""
+    _, active, run = parse(["-c", str(path)])
+    return active, run["fit"]
 
 
 def fit_round(fit_config: Path, labeled, annotations, round_: int, active: dict, extra, seed):
@@ -168,20 +184,12 @@ def log_to_wandb(records: list[dict], output: Path, name: str) -> None:
 
 
 def main(argv: list[str] | None = None):
-    parser = argparse.ArgumentParser(
-        prog="transferlab active",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max_rounds", type=int, help="stop after this many rounds")
-    args, extra = parser.parse_known_args(argv)
-    active, fit = read_config(args.config)
+    args, active, run = parse(sys.argv[1:] if argv is None else argv)
+    extra = run["overrides"]
     output = Path(active["output"])
     output.mkdir(parents=True, exist_ok=True)
     fit_config = output / "fit_config.yaml"
-    fit_config.write_text(yaml.safe_dump(fit))
+    fit_config.write_text(yaml.safe_dump(run["fit"]))
 
     data = TransferLabCLI(
         args=["-c", str(fit_config), *QUIET_TRAINER, *extra], run=False
@@ -223,8 +231,14 @@ def main(argv: list[str] | None = None):
     if curve:
         save_learning_curves({active["strategy"]: curve}, output / "curve.png")
     if active["wandb"]:
-        log_to_wandb(state.history[logged:], output, Path(args.config).stem)
+        log_to_wandb(state.history[logged:], output, run["name"])
     waiting = f"; waiting for {annotator.path(state.round - 1)}" if state.pending else ""
+    if state.history:
+        last = state.history[-1]
+        print(
+            f"round {len(state.history) - 1}: {last['labels']} labels, {active['pool_role']} "
+            f"test acc {100 * last['test_acc']:.2f} (the checkpoint its protocol selected)"
+        )
     print(f"state: {output / 'state.json'}; learning curve: {output / 'curve.png'}{waiting}")
     return state
 

@@ -1,4 +1,4 @@
-"""LightningCLI over every method and DataModule: ``transferlab fit|validate|test|predict``
+"""LightningCLI over every method and DataModule: ``transferlab fit|validate|test``
 (the ``transferlab`` command itself, with its other subcommands, is :mod:`.entry`).
 
 transferlab fit -c configs/dann/mnist_to_mnistm.yaml

@@ -7,12 +7,14 @@
 Each run is an ordinary ``transferlab fit`` followed by ``test`` on the checkpoint its
 protocol selected, so a number here is exactly what the CLI gives. Every row says which
 protocol chose the checkpoint: ``source_val_acc`` (no target labels) or ``oracle_...``.
+Options of the runs themselves (``--trainer.max_epochs=2``, ``--data.init_args...``)
+override every config.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 
 from transferlab.commands.cli import TransferLabCLI
+from transferlab.commands.options import command_parser, parse, split_run_overrides
 from transferlab.evaluation.selection import label_free_validators
 from transferlab.evaluation.validators import LABEL_FREE_VALIDATORS
 
@@ -175,16 +178,13 @@ def format_table(results: list[RunResult], validators: tuple[str, ...] = ()) -> 
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="transferlab compare",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def main(argv: list[str] | None = None) -> list[RunResult]:
+    own, overrides = split_run_overrides(sys.argv[1:] if argv is None else argv)
+    parser = command_parser("compare", __doc__)
     parser.add_argument("configs", nargs="+", help="experiment YAML files, run in order")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument("--json", type=str | None, help="also write the results here")
+    parser.add_argument("--markdown", type=str | None, help="also write the table here")
     parser.add_argument(
         "--validators",
         nargs="+",
@@ -192,19 +192,31 @@ def main(argv: list[str] | None = None) -> None:
         choices=LABEL_FREE_VALIDATORS,
         help="also test the checkpoint each of these label-free validators would choose",
     )
-    args, overrides = parser.parse_known_args(argv)
+    args = parse(parser, own)
     validators = tuple(args.validators)
     results = [
         run_config(config, args.seed, overrides, validators=validators) for config in args.configs
     ]
     table = format_table(results, validators)
     print("\n" + table)
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(table + "\n")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    for path, text in ((args.markdown, table + "\n"), (args.json, to_json(results))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
+    written = [path for path in (args.json, args.markdown) if path]
+    print(f"runs in {', '.join(sorted({_run_folder(r) for r in results}))}", end="")
+    print(f"; table in {', '.join(written)}" if written else "")
+    return results
+
+
+def to_json(results: list[RunResult]) -> str:
+    return json.dumps([asdict(r) for r in results], indent=2)
+
+
+def _run_folder(result: RunResult) -> str:
+    """The run's folder (``runs/<name>/version_<n>``), from its checkpoint's path."""
+    path = Path(result.checkpoint_path)
+    return str(path.parent.parent) if result.checkpoint_path else "(no checkpoint)"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """``transferlab``: the one command. Its subcommands, and how they are reached.
 
-``fit``, ``validate``, ``test`` and ``predict`` are LightningCLI (:mod:`.cli`); the
+``fit``, ``validate`` and ``test`` are LightningCLI (:mod:`.cli`); the
 project's own subcommands are registered in :data:`SUBCOMMANDS`, each a module with a
 ``main(argv)``. ``transferlab --help`` lists them all. Bad input from a user (a missing
 file, a junk checkpoint, an unknown choice ...) ends as one line on stderr naming what is
@@ -10,6 +10,7 @@ wrong, exit code 2, no traceback (``TRANSFERLAB_TRACEBACK=1`` shows it). The old
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
@@ -23,8 +24,6 @@ LIGHTNING = {
     "fit": "train a method from a YAML config (-c configs/<method>/<task>.yaml)",
     "validate": "score a checkpoint on the validation split of the configured data",
     "test": "test a checkpoint on the configured data and write its report",
-    "predict": "with --ckpt and --images: classify image files into a CSV; with -c: "
-    "predict on the configured data",
 }
 SUBCOMMANDS = Registry("subcommand")
 SUBCOMMANDS.add(
@@ -49,12 +48,23 @@ SUBCOMMANDS.add(
     help="active learning: which images to label next, simulated or with a person (CSV)",
 )
 SUBCOMMANDS.add(
+    "predict",
+    "transferlab.commands.predict",
+    help="classify image files (folders, files, globs) with a checkpoint into a CSV",
+)
+SUBCOMMANDS.add(
     "explain",
     "transferlab.commands.explain",
     help="where a classifier looks: Grad-CAM, LIME, SHAP heat maps, with honesty checks",
 )
 # exceptions that mean bad input from the user, not a bug: reported in one line
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    FileExistsError,
+    argparse.ArgumentError,
+)
 
 
 def usage() -> str:
@@ -74,11 +84,6 @@ def dispatch(argv: list[str]) -> None:
         return
     if subcommand in SUBCOMMANDS:
         importlib.import_module(SUBCOMMANDS.get(subcommand)).main(argv[1:])
-        return
-    if subcommand == "predict" and any(a.split("=")[0] == "--images" for a in argv):
-        from transferlab.commands.predict import main as predict_images
-
-        predict_images(argv[1:])
         return
     if subcommand not in LIGHTNING and not subcommand.startswith("-"):
         known = ", ".join([*LIGHTNING, *SUBCOMMANDS.names()])
@@ -117,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("TRANSFERLAB_TRACEBACK"):
             raise
         name = f"transferlab {argv[0]}" if argv else "transferlab"
-        print(f"{name}: error: {error}", file=sys.stderr)
+        one_line = " ".join(str(error).split())
+        print(f"{name}: error: {one_line}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

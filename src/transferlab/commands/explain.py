@@ -12,12 +12,12 @@ once everything has been computed.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import torch
 
+from transferlab.commands.options import command_parser, parse
 from transferlab.commands.predict import resolve_images
 from transferlab.data.image_folders import (
     UNLABELED,
@@ -61,22 +61,20 @@ def load_images(patterns: list[str], spec: dict, limit: int) -> tuple[list[Path]
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(
-        prog="transferlab explain",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("explain", __doc__)
     parser.add_argument("--ckpt", required=True, help="checkpoint or network file")
     parser.add_argument("--compare", nargs="*", default=[], help="more models, same images")
     parser.add_argument(
         "--images", required=True, nargs="+", help="folders, image files or glob patterns"
     )
     parser.add_argument("--method", choices=EXPLAINERS.names(), default="gradcam")
-    parser.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last)")
+    parser.add_argument(
+        "--layer", type=str | None, default=None, help="Grad-CAM layer (default: the last)"
+    )
     parser.add_argument("--max_images", type=int, default=8)
     parser.add_argument("--checks", action="store_true", help="randomisation + deletion")
     parser.add_argument("--output", default="explanations")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
 
     networks, loaded = load_models([args.ckpt, *args.compare])
     spec, names = loaded["spec"], loaded["class_names"]

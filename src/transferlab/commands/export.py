@@ -18,7 +18,6 @@ Calibration images are unlabeled training images of ``--calibration_domain``.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 from pathlib import Path
@@ -26,9 +25,10 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
-from jsonargparse import ArgumentParser
+from jsonargparse import ArgumentParser, Namespace
 
 from transferlab import checkpoints
+from transferlab.commands.options import command_parser, parse
 from transferlab.deploy.channel_pruning import prune_channels
 from transferlab.deploy.formats import EXPORT_FORMATS
 from transferlab.deploy.measure import file_megabytes, latency_ms, parity
@@ -38,32 +38,30 @@ from transferlab.evaluation.inference import infer
 from transferlab.evaluation.model_size import count_parameters, weight_sparsity
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="transferlab export",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def parse_args(argv: list[str] | None = None) -> Namespace:
+    parser = command_parser("export", __doc__)
     parser.add_argument("--ckpt", required=True, help="a transferlab checkpoint or network.pt")
     parser.add_argument("--format", choices=EXPORT_FORMATS.names(), default="onnx")
     parser.add_argument("--quantize", choices=("none", "dynamic", "static"), default="none")
     parser.add_argument("--calibration", type=int, default=512, help="images for static int8")
     parser.add_argument("--calibration_domain", choices=("source", "target"), default="target")
     parser.add_argument("--prune_channels", type=float, default=0.0, help="share, in (0, 1)")
-    parser.add_argument("--data", help="YAML with the data (default: the run's config.yaml)")
-    parser.add_argument("--output", help="folder for the file and report.json")
+    parser.add_argument(
+        "--data", type=str | None, help="YAML with the data (default: the run's config.yaml)"
+    )
+    parser.add_argument("--output", type=str | None, help="folder for the file and report.json")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for latency")
     parser.add_argument("--no_latency", action="store_true", help="skip the latency timing")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.quantize != "none" and not EXPORT_FORMATS.entry(args.format).quantizes:
         can = " or ".join(entry.name for entry in EXPORT_FORMATS if entry.quantizes)
-        parser.error(f"--format {args.format} holds float weights; quantize with {can}")
+        raise ValueError(f"--format {args.format} holds float weights; quantize with {can}")
     if not 0 <= args.prune_channels < 1:
-        parser.error(f"--prune_channels must be in [0, 1), got {args.prune_channels}")
+        raise ValueError(f"--prune_channels must be in [0, 1), got {args.prune_channels}")
     return args
 
 
-def data_config(args: argparse.Namespace) -> Path | None:
+def data_config(args: Namespace) -> Path | None:
     if args.data:
         path = Path(args.data)
         if not path.is_file():

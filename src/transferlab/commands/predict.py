@@ -8,7 +8,6 @@ Unreadable files are listed and left out before any prediction starts.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import glob
 import shutil
@@ -21,6 +20,7 @@ from torch.utils.data import DataLoader
 import transferlab.backbones  # noqa: F401  (registers digit_cnn with timm)
 from transferlab import methods
 from transferlab.checkpoints import load_method
+from transferlab.commands.options import command_parser, parse
 from transferlab.data.datasets import Unlabeled
 from transferlab.data.domains import default_num_workers
 from transferlab.data.image_folders import (
@@ -100,11 +100,7 @@ def sort_into(folder: Path, files: list[Path], predicted: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(
-        prog="transferlab predict",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("predict", __doc__)
     parser.add_argument("--ckpt", required=True, help="a checkpoint written by transferlab fit")
     parser.add_argument(
         "--images", required=True, nargs="+", help="folders, image files or glob patterns"
@@ -112,9 +108,11 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--output", default="predictions.csv", help="CSV file to write")
     parser.add_argument("--top_k", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--num_workers", type=int, default=None)
-    parser.add_argument("--sort_into", default=None, help="copy files into <dir>/<class>/")
-    args = parser.parse_args(argv)
+    parser.add_argument("--num_workers", type=int | None, default=None)
+    parser.add_argument(
+        "--sort_into", type=str | None, default=None, help="copy files into <dir>/<class>/"
+    )
+    args = parse(parser, argv)
 
     model, info = load_method(args.ckpt)
     names = info.get("class_names") or [str(i) for i in range(model.num_classes)]

@@ -32,6 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
 from transferlab.backbones import create_backbone
+from transferlab.commands.options import ExamplesKeptFormatter, parse
 from transferlab.data import DomainDataModule
 from transferlab.shift.detect import classifier_two_sample_test, mmd_permutation_test
 from transferlab.shift.label_shift import bbse_target_priors
@@ -188,8 +189,14 @@ def _prior_verdict(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = LightningArgumentParser(prog="transferlab shift", description=__doc__)
-    parser.add_argument("-c", "--config", action=ActionConfigFile)
+    # LightningArgumentParser: command_parser's jsonargparse, able to read a DataModule
+    parser = LightningArgumentParser(
+        prog="transferlab shift",
+        description=__doc__,
+        formatter_class=ExamplesKeptFormatter,
+        exit_on_error=False,
+    )
+    parser.add_argument("-c", "--config", action=ActionConfigFile, help="options as YAML")
     parser.add_lightning_class_args(DomainDataModule, "data", subclass_mode=True, required=True)
     parser.add_argument(
         "--features",
@@ -201,13 +208,14 @@ def main(argv: list[str] | None = None) -> None:
     # experiment configs carry model/trainer sections too; the report needs only the data
     for ignored in ("model", "trainer", "seed_everything", "checkpoint"):
         parser.add_argument(f"--{ignored}", default=None, type=object)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     data = parser.instantiate_classes(args).data
     report = shift_report(data, args.features, args.samples)
     print(format_report(report))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2)
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":
