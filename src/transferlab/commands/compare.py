@@ -47,6 +47,7 @@ class RunResult:
     checkpoint_path: str = ""
     validator_target_test_acc: dict[str, float] = field(default_factory=dict)
     validator_best_epoch: dict[str, int] = field(default_factory=dict)
+    test_images: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -134,6 +135,7 @@ def run_config(
         checkpoint_path=best_path,
         validator_target_test_acc=validator_accuracy,
         validator_best_epoch={name: _epoch_of(path) for name, path in validator_paths.items()},
+        test_images=_test_images(cli.datamodule),
     )
 
 
@@ -147,6 +149,13 @@ def _test(cli: TransferLabCLI, checkpoint_path: str) -> dict[str, float]:
         verbose=False,
     )
     return {key: value for loader in per_loader for key, value in loader.items()}
+
+
+def _test_images(data) -> dict[str, int]:
+    """How many test images stand behind each domain's accuracy."""
+    if not hasattr(data, "eval_loaders"):
+        return {}
+    return {domain: len(loader.dataset) for domain, loader in data.eval_loaders("test").items()}
 
 
 def _epoch_of(checkpoint_path: str) -> int:

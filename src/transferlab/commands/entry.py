@@ -57,6 +57,11 @@ SUBCOMMANDS.add(
     "transferlab.commands.explain",
     help="where a classifier looks: Grad-CAM, LIME, SHAP heat maps, with honesty checks",
 )
+SUBCOMMANDS.add(
+    "bench",
+    "transferlab.bench.command",
+    help="run benchmark specs (benchmarks/specs/) and render their results tables",
+)
 # exceptions that mean bad input from the user, not a bug: reported in one line
 USER_ERRORS = (
     ValueError,

@@ -1,0 +1,90 @@
+"""``transferlab bench``: run, render, or do every benchmark spec.
+
+    transferlab bench run main_job                 # what is missing; resumes a stopped run
+    transferlab bench run adaptation_suite --seeds 0 --workers 2
+    transferlab bench render main_job              # results/<spec>.{json,md} + README blocks
+    transferlab bench all [--dry-run]              # every spec in benchmarks/specs/
+
+A spec is ``benchmarks/specs/<name>.yaml`` (or a path to one): the configs it runs, the
+overrides per row, the seeds, the selection protocols and the baseline. Finished runs are
+kept in ``runs/bench/<spec>/``, one file each, with the commit, command, package versions,
+threads, machine, wall time and date that produced them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from transferlab.bench.render import fill_blocks, render
+from transferlab.bench.runner import missing, run_in_processes, run_spec
+from transferlab.bench.spec import all_specs, load_spec
+from transferlab.commands.options import command_parser, parse
+
+ACTIONS = ("run", "render", "all")
+PAGES_WITH_BLOCKS = ("README.md",)
+
+
+def parser_for(action: str):
+    parser = command_parser(f"bench {action}", __doc__)
+    if action != "all":
+        parser.add_argument("spec", help="a spec name in benchmarks/specs/ or a path")
+    if action in ("run", "all"):
+        parser.add_argument(
+            "--seeds",
+            type=int,
+            default=None,
+            nargs="+",
+            help="only these seeds (default: the spec's)",
+        )
+        parser.add_argument("--workers", type=int, default=1, help="processes sharing it")
+        parser.add_argument(
+            "--worker",
+            type=str | None,
+            default=None,
+            help="i/N: the share of one of N processes (set by --workers)",
+        )
+        parser.add_argument(
+            "--dry-run",
+            "--dry_run",
+            dest="dry_run",
+            action="store_true",
+            help="list what would run, run nothing",
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return
+    action, rest = argv[0], argv[1:]
+    if action not in ACTIONS:
+        raise ValueError(f"unknown bench action {action!r}; choose from {', '.join(ACTIONS)}")
+    args = parse(parser_for(action), rest)
+    specs = all_specs() if action == "all" else [load_spec(args.spec)]
+    for spec in specs:
+        if action != "render":
+            run(spec, args)
+        if action != "run" and not getattr(args, "dry_run", False):
+            print(f"wrote {render(spec)}")
+    if action != "run" and not getattr(args, "dry_run", False):
+        for page in PAGES_WITH_BLOCKS:
+            if Path(page).is_file():
+                fill_blocks(Path(page))
+
+
+def run(spec, args) -> None:
+    seeds = list(args.seeds) if args.seeds else None
+    todo = missing(spec, seeds)
+    print(f"{spec.name}: {len(todo)} of {len(spec.runs(seeds))} runs to do")
+    if args.dry_run:
+        for item in todo:
+            print(f"  {item.key}: {item.row.config} {' '.join(item.overrides)}")
+        return
+    if args.workers > 1 and not args.worker:
+        run_in_processes(spec, seeds, args.workers)
+        return
+    worker, workers = map(int, (args.worker or "0/1").split("/"))
+    run_spec(spec, seeds, worker, workers)

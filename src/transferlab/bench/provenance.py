@@ -1,0 +1,60 @@
+"""What a number was measured with: code version, command, packages, machine, date."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+PACKAGES = ("torch", "lightning", "timm", "torchao", "onnxruntime", "transferlab")
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def code_version(root: Path) -> dict:
+    """The commit, and whether the tree differed from it in anything that can change a
+    number (run outputs, results and documentation aside)."""
+    changed = [
+        line
+        for line in git("status", "--porcelain", cwd=root).splitlines()
+        if not line[3:].startswith(("runs/", "benchmarks/results/", "docs/"))
+        and not line.endswith(".md")
+    ]
+    return {"commit": git("rev-parse", "HEAD", cwd=root) or "unknown", "dirty": bool(changed)}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def provenance(root: Path) -> dict:
+    """Everything a run's numbers depend on besides its config and seed."""
+    return {
+        **code_version(root),
+        "command": shlex.join(["transferlab", *sys.argv[1:]]),
+        "packages": package_versions(),
+        "threads": torch.get_num_threads(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        },
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }

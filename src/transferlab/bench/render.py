@@ -1,0 +1,177 @@
+"""Finished runs -> ``benchmarks/results/<spec>.json`` and ``.md``, and the README blocks.
+
+Each cell is mean ± std over seeds; a row's difference to the spec's baseline is marked
+"within noise" when it is smaller than the larger of the two rows' standard deviations
+over seeds; every row says how many seeds and test images stand behind it and which
+commit measured it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import statistics
+from pathlib import Path
+
+from transferlab.bench.runner import STORE, stored, strict
+from transferlab.bench.spec import DEFAULT_TASK, Spec
+
+RESULTS = Path("benchmarks/results")
+BLOCK = re.compile(r"(<!-- results:(\w+) -->).*?(<!-- /results:\2 -->)", re.S)
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def cell(values: list[float | None], scale: float = 100) -> str:
+    values = [scale * v for v in values if v is not None]
+    if not values:
+        return "–"
+    mean, std = mean_std(values)
+    return f"{mean:.2f} ± {std:.2f}" if len(values) > 1 else f"{mean:.2f}"
+
+
+def grouped(spec: Spec, runs: list[dict]) -> list[tuple[str, str, list[dict]]]:
+    """``(task, label, runs)`` in the spec's order, rows without runs left out."""
+    groups = []
+    for task in spec.tasks:
+        for row in spec.rows:
+            mine = [r for r in runs if r["task"] == task and r["label"] == row.label]
+            if mine:
+                groups.append((task, row.label, sorted(mine, key=lambda r: r["seed"])))
+    return groups
+
+
+def versus(mine: list[dict], base: list[dict] | None) -> str:
+    """The difference of target accuracy means to the baseline, or 'within noise'."""
+    if base is None:
+        return "–"
+    ours = [100 * r["target_test_acc"] for r in mine]
+    theirs = [100 * r["target_test_acc"] for r in base]
+    if len(ours) < 2 or len(theirs) < 2:
+        return f"{mean_std(ours)[0] - mean_std(theirs)[0]:+.2f} (one seed: no spread)"
+    difference = mean_std(ours)[0] - mean_std(theirs)[0]
+    spread = max(mean_std(ours)[1], mean_std(theirs)[1])
+    return f"{difference:+.2f}" + (" (within noise)" if abs(difference) <= spread else "")
+
+
+def commits(mine: list[dict]) -> str:
+    found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded")[:7] for r in mine})
+    dirty = any((r.get("provenance") or {}).get("dirty") for r in mine)
+    return ", ".join(found) + (" (dirty)" if dirty else "")
+
+
+def table(spec: Spec, runs: list[dict]) -> str:
+    heads = ["task", "method", "target test acc (label-free selection)"]
+    heads += ["target test acc (oracle-selected)"] if spec.oracle else []
+    heads += [f"by {v.upper()}" for v in spec.validators]
+    heads += [
+        "source test acc",
+        f"vs {spec.baseline}" if spec.baseline else "",
+        "seeds",
+        "test images",
+        "fit s",
+        "commit",
+    ]
+    heads = [h for h in heads if h]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    groups = grouped(spec, runs)
+    for task, label, mine in groups:
+        base = next((g[2] for g in groups if g[0] == task and g[1] == spec.baseline), None)
+        cells = [
+            task if task != DEFAULT_TASK else "",
+            label,
+            cell([r["target_test_acc"] for r in mine]),
+        ]
+        if spec.oracle:
+            cells.append(cell([r.get("oracle_target_test_acc") for r in mine]))
+        for name in spec.validators:
+            cells.append(cell([r.get("validator_target_test_acc", {}).get(name) for r in mine]))
+        cells.append(cell([r.get("source_test_acc") for r in mine]))
+        if spec.baseline:
+            cells.append("–" if label == spec.baseline else versus(mine, base))
+        images = mine[0].get("test_images", {}).get("target")
+        cells += [
+            str(len(mine)),
+            str(images) if images else "–",
+            f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f}",
+            commits(mine),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    protocols = sorted({r["protocol"] for r in runs})
+    note = (
+        f"Target test accuracy in %, mean ± std over seeds; label-free selection by "
+        f"{', '.join(protocols)}."
+    )
+    if spec.oracle:
+        note += (
+            " Oracle-selected: the checkpoint of the same run that target validation "
+            "labels would have chosen (training never sees them)."
+        )
+    if spec.baseline:
+        note += (
+            f" 'vs {spec.baseline}': difference of the means, 'within noise' when "
+            "smaller than the larger standard deviation over seeds of the two rows."
+        )
+    return "\n".join(filter(None, [spec.caption, note, "", *lines]))
+
+
+def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
+    """Write the spec's results JSON and table from its stored runs (runs measured before
+    the store existed are kept from the results file, marked 'unrecorded')."""
+    runs = dict(legacy_runs(spec, results))
+    runs.update(stored(spec, store))
+    ordered = [r for _, _, mine in grouped(spec, list(runs.values())) for r in mine]
+    if not ordered:
+        raise ValueError(f"{spec.name}: no finished runs; run `transferlab bench run {spec.name}`")
+    results.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "spec": spec.name,
+        "title": spec.title,
+        "spec_file": str(spec.path),
+        "rendered": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commits": sorted(
+            {(r.get("provenance") or {}).get("commit", "unrecorded") for r in ordered}
+        ),
+        "runs": ordered,
+    }
+    (results / f"{spec.name}.json").write_text(
+        json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
+    )
+    markdown = results / f"{spec.name}.md"
+    markdown.write_text(table(spec, ordered) + "\n")
+    return markdown
+
+
+def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
+    path = results / f"{spec.name}.json"
+    if not path.is_file():
+        return {}
+    payload = json.loads(path.read_text())
+    runs = payload.get("runs", payload) if isinstance(payload, dict) else payload
+    keys = {
+        (r.task, r.row.label, r.seed): r.key
+        for r in spec.runs(sorted({run.get("seed", 0) for run in runs}))
+    }
+    found = {}
+    for run in runs:
+        key = keys.get((run.get("task", DEFAULT_TASK), run.get("label"), run.get("seed", 0)))
+        if key:
+            found[key] = {"key": key, "task": DEFAULT_TASK, **run}
+    return found
+
+
+def fill_blocks(page: Path, results: Path = RESULTS) -> None:
+    """Replace each ``<!-- results:NAME -->`` block of ``page`` with ``NAME.md``."""
+
+    def table_of(match) -> str:
+        result = results / f"{match.group(2)}.md"
+        body = (
+            result.read_text().strip()
+            if result.is_file()
+            else (f"_Not measured yet: no `{result}`._")
+        )
+        return f"{match.group(1)}\n{body}\n{match.group(3)}"
+
+    page.write_text(BLOCK.sub(table_of, page.read_text()))

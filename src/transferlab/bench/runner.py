@@ -1,0 +1,162 @@
+"""Run what a spec lists and is not yet stored: each finished run is written at once to
+``runs/bench/<spec>/<run>.json``, so a stopped benchmark resumes where it was, and
+processes that split a spec (``--workers``) share one store with nothing to merge."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from itertools import groupby
+from pathlib import Path
+
+from transferlab.bench.provenance import provenance
+from transferlab.bench.spec import CHECKPOINT_OF, Run, Spec
+from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
+from transferlab.registry import Registry
+
+STORE = Path("runs/bench")
+# extra arguments for every run, e.g. BENCH_OVERRIDES="--trainer.accelerator=gpu";
+# recorded in each run's provenance, since they are part of its protocol
+BENCH_OVERRIDES = "BENCH_OVERRIDES"
+
+KINDS = Registry("benchmark kind")
+"""How a spec's runs are measured: ``train`` (fit + test, the default); special
+measurements (latency, curves, compression rows) register here as plug-ins."""
+
+
+@KINDS.register("train")
+def train(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+    """fit + test the row's config, exactly as ``transferlab compare`` does."""
+    from transferlab.commands.compare import run_config
+
+    result = run_config(
+        str(spec.root / run.row.config),
+        seed=run.seed,
+        overrides=[
+            *QUIET_TRAINER,
+            NO_CALLBACKS,
+            f"--trainer.default_root_dir={folder}",
+            *overrides,
+        ],
+        oracle_selection=spec.oracle,
+        validators=spec.validators,
+    )
+    return asdict(result)
+
+
+def stored(spec: Spec, store: Path = STORE) -> dict[str, dict]:
+    """The finished runs of ``spec`` by key."""
+    folder = store / spec.name
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+def worker_share(spec: Spec, seeds: list[int] | None, worker: int, workers: int) -> list[Run]:
+    """This worker's runs: whole (seed, task) groups, so a row that needs another row's
+    checkpoint runs in the same process after it."""
+    groups = [list(g) for _, g in groupby(spec.runs(seeds), key=lambda r: (r.seed, r.task))]
+    return [run for i, group in enumerate(groups) if i % workers == worker for run in group]
+
+
+def missing(spec: Spec, seeds: list[int] | None = None, store: Path = STORE) -> list[Run]:
+    done = stored(spec, store)
+    return [run for run in spec.runs(seeds) if run.key not in done]
+
+
+def run_spec(
+    spec: Spec,
+    seeds: list[int] | None = None,
+    worker: int = 0,
+    workers: int = 1,
+    max_runs: int | None = None,
+    store: Path = STORE,
+) -> list[str]:
+    """Run this worker's missing runs (at most ``max_runs``); returns their keys."""
+    extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
+    done, finished = stored(spec, store), []
+    for run in worker_share(spec, seeds, worker, workers):
+        if run.key in done:
+            continue
+        if max_runs is not None and len(finished) >= max_runs:
+            break
+        checkpoints = {
+            d["label"]: d["checkpoint_path"]
+            for d in done.values()
+            if d["task"] == run.task and d["seed"] == run.seed
+        }
+        overrides = [with_checkpoints(o, checkpoints, run) for o in run.overrides] + extra
+        start = time.perf_counter()
+        result = KINDS.get(spec.kind)(spec, run, overrides, store / spec.name / "runs" / run.key)
+        record = {
+            "key": run.key,
+            "label": run.row.label,
+            "task": run.task,
+            "seed": run.seed,
+            "config": run.row.config,
+            "overrides": overrides,
+            **result,
+            "wall_seconds": round(time.perf_counter() - start, 1),
+            "provenance": provenance(spec.root) | {"bench_overrides": extra},
+        }
+        write_run(store / spec.name / f"{run.key}.json", record)
+        done[run.key] = record
+        finished.append(run.key)
+        print(f"{spec.name}: {run.key} done ({record['wall_seconds']:.0f} s)", flush=True)
+    return finished
+
+
+def with_checkpoints(override: str, checkpoints: dict[str, str], run: Run) -> str:
+    def path_of(match) -> str:
+        label = match.group(1)
+        if label not in checkpoints:
+            raise ValueError(f"{run.key} needs the checkpoint of {label}, which has not run")
+        return checkpoints[label]
+
+    return CHECKPOINT_OF.sub(path_of, override)
+
+
+def write_run(path: Path, record: dict) -> None:
+    """Written whole or not at all: a run killed while writing leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(strict(record), indent=1, allow_nan=False))
+    partial.replace(path)
+
+
+def strict(value):
+    """``value`` with every NaN or infinity as None: results files are strict JSON."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(v) for v in value]
+    return value
+
+
+def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
+    """Split ``spec`` over ``workers`` processes sharing the store; wait for all."""
+    seed_args = ["--seeds", *map(str, seeds)] if seeds else []
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "transferlab.commands",
+                "bench",
+                "run",
+                str(spec.path),
+                "--worker",
+                f"{i}/{workers}",
+                *seed_args,
+            ]
+        )
+        for i in range(workers)
+    ]
+    failed = [p.args for p in processes if p.wait() != 0]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {workers} workers failed; run again to resume")

@@ -1,0 +1,180 @@
+"""A benchmark spec: ``benchmarks/specs/<name>.yaml``.
+
+    title: DANN on MNIST -> MNIST-M
+    caption: what the table shows, printed above it
+    seeds: [0, 1, 2]
+    overrides: ["--trainer.max_epochs=10"]      # every run
+    tasks:                                      # optional: a task adds its own overrides
+      mnist → mnistm: ["--data", "configs/data/mnist_to_mnistm.yaml"]
+    rows:
+      - label: SourceOnly
+        config: configs/source_only/mnist_to_mnistm.yaml
+      - label: SHOT                              # {checkpoint:LABEL}: that row's checkpoint,
+        config: configs/shot/digits_to_mnist.yaml  # same task and seed
+        overrides: ["--model.init_args.source_checkpoint={checkpoint:SourceOnly}"]
+      - label: GradualSelfTraining
+        config: configs/gradual_self_training/mnist_to_mnistm.yaml
+        tasks: [mnist → mnistm]                 # only these tasks
+        as_written: true                        # no spec or task overrides
+    baseline: SourceOnly                        # differences are reported against it
+    oracle: true                                # also the target-label-selected checkpoint
+    validators: [im, snd]                       # and each label-free validator's choice
+
+Every row names a config file in ``configs/``: no run is defined inside a script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from transferlab.evaluation.selection import label_free_validators
+
+SPECS = Path("benchmarks/specs")
+CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
+SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
+SPEC_KEYS |= {"oracle", "validators", "kind"}
+ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written"}
+DEFAULT_TASK = "-"
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    config: str
+    overrides: tuple[str, ...] = ()
+    tasks: tuple[str, ...] | None = None
+    as_written: bool = False
+
+    def needs(self) -> set[str]:
+        """Labels of the rows whose checkpoints this row's overrides name."""
+        return {m for o in self.overrides for m in CHECKPOINT_OF.findall(o)}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (task, row, seed) of a spec: what the runner trains and stores."""
+
+    task: str
+    row: Row
+    seed: int
+    overrides: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        slug = f"{self.row.label}__seed{self.seed}"
+        if self.task != DEFAULT_TASK:
+            slug = f"{self.task}__{slug}"
+        return re.sub(r"[^A-Za-z0-9_.+-]+", "_", slug.replace("→", "to"))
+
+
+@dataclass
+class Spec:
+    name: str
+    path: Path
+    root: Path  # configs are relative to it
+    title: str
+    rows: list[Row]
+    seeds: list[int]
+    caption: str = ""
+    overrides: list[str] = field(default_factory=list)
+    tasks: dict[str, list[str]] = field(default_factory=lambda: {DEFAULT_TASK: []})
+    baseline: str | None = None
+    oracle: bool = False
+    validators: tuple[str, ...] = ()
+    kind: str = "train"
+
+    def runs(self, seeds: list[int] | None = None) -> list[Run]:
+        """Every run, seed-major (a complete one-seed table exists early), rows in order
+        within a task so a ``{checkpoint:LABEL}`` row comes after the row it names."""
+        runs = []
+        for seed in seeds if seeds is not None else self.seeds:
+            for task, task_overrides in self.tasks.items():
+                for row in self.rows:
+                    if row.tasks is not None and task not in row.tasks:
+                        continue
+                    shared = [] if row.as_written else [*self.overrides, *task_overrides]
+                    runs.append(Run(task, row, seed, (*shared, *row.overrides)))
+        return runs
+
+
+def spec_path(name_or_path: str, root: Path = Path(".")) -> Path:
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = root / SPECS / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (root / SPECS).glob("*.yaml")))
+        raise FileNotFoundError(f"no benchmark spec {path}; specs: {known}")
+    return path
+
+
+def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
+    """Read and check a spec; every mistake is one line naming the file and the key."""
+    path = spec_path(name_or_path, root)
+    raw = yaml.safe_load(path.read_text())
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a spec is a mapping with title, seeds and rows")
+    unknown = set(raw) - SPEC_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(SPEC_KEYS)}")
+    for key in ("title", "seeds", "rows"):
+        if not raw.get(key):
+            raise ValueError(f"{path}: '{key}' is missing or empty")
+    rows = [read_row(path, root, entry) for entry in raw["rows"]]
+    labels = [row.label for row in rows]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{path}: row labels repeat: {labels}")
+    for row in rows:
+        later = row.needs() - set(labels[: labels.index(row.label)])
+        if later:
+            raise ValueError(
+                f"{path}: row {row.label} needs the checkpoint of {sorted(later)}, "
+                "which must be an earlier row"
+            )
+    baseline = raw.get("baseline")
+    if baseline is not None and baseline not in labels:
+        raise ValueError(f"{path}: baseline {baseline!r} is not a row; rows: {labels}")
+    return Spec(
+        name=path.stem,
+        path=path,
+        root=root,
+        title=raw["title"],
+        caption=raw.get("caption", "").strip(),
+        rows=rows,
+        seeds=[int(s) for s in raw["seeds"]],
+        overrides=[str(o) for o in raw.get("overrides") or []],
+        tasks={k: [str(o) for o in v or []] for k, v in (raw.get("tasks") or {}).items()}
+        or {DEFAULT_TASK: []},
+        baseline=baseline,
+        oracle=bool(raw.get("oracle", False)),
+        validators=label_free_validators(tuple(raw.get("validators") or ())),
+        kind=raw.get("kind", "train"),
+    )
+
+
+def read_row(path: Path, root: Path, entry) -> Row:
+    if not isinstance(entry, dict) or not {"label", "config"} <= set(entry):
+        raise ValueError(f"{path}: every row needs a label and a config, got {entry!r}")
+    unknown = set(entry) - ROW_KEYS
+    if unknown:
+        raise ValueError(
+            f"{path}: row {entry['label']}: unknown keys {sorted(unknown)}; "
+            f"known: {sorted(ROW_KEYS)}"
+        )
+    if not (root / entry["config"]).is_file():
+        raise FileNotFoundError(f"{path}: row {entry['label']}: no config {entry['config']}")
+    tasks = entry.get("tasks")
+    return Row(
+        label=str(entry["label"]),
+        config=str(entry["config"]),
+        overrides=tuple(str(o) for o in entry.get("overrides") or ()),
+        tasks=tuple(tasks) if tasks is not None else None,
+        as_written=bool(entry.get("as_written", False)),
+    )
+
+
+def all_specs(root: Path = Path(".")) -> list[Spec]:
+    return [load_spec(str(p), root) for p in sorted((root / SPECS).glob("*.yaml"))]

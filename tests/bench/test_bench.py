@@ -1,0 +1,94 @@
+"""``transferlab bench``: a tiny spec end to end — run, stop after one run, resume without
+redoing it, render a table with provenance — and every spec in benchmarks/specs/ loads."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from transferlab.bench.command import main
+from transferlab.bench.runner import run_spec
+from transferlab.bench.spec import all_specs, load_spec
+
+TINY = [
+    "--trainer.max_epochs=1",
+    "--trainer.limit_train_batches=3",
+    "--trainer.limit_val_batches=2",
+    "--trainer.logger=false",
+]
+
+
+def tiny_spec(folder):
+    spec = {
+        "title": "tiny",
+        "seeds": [0, 1],
+        "overrides": TINY,
+        "rows": [
+            {
+                "label": "source-only",
+                "config": str(ROOT / "configs/source_only/mnist_to_mnistm.yaml"),
+            },
+            {"label": "DANN", "config": str(ROOT / "configs/dann/mnist_to_mnistm.yaml")},
+        ],
+        "baseline": "source-only",
+    }
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(str(tiny_spec(tmp_path)), root=ROOT)
+    assert run_spec(spec, max_runs=1) == ["source-only__seed0"]  # stopped after one run
+    first = tmp_path / "runs/bench/tiny/source-only__seed0.json"
+    written = first.stat().st_mtime_ns
+    main(["run", str(spec.path), "--seeds", "0"])  # resumes: only DANN seed 0 is left
+    assert first.stat().st_mtime_ns == written
+    main(["run", str(spec.path), "--workers", "2"])  # seed 1 in two processes
+    main(["render", str(spec.path)])
+    results = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())
+    assert [(r["label"], r["seed"]) for r in results["runs"]] == [
+        ("source-only", 0),
+        ("source-only", 1),
+        ("DANN", 0),
+        ("DANN", 1),
+    ]
+    for run in results["runs"]:
+        assert set(run["provenance"]) >= {
+            "commit",
+            "dirty",
+            "command",
+            "packages",
+            "threads",
+            "machine",
+            "date",
+        }
+        assert run["wall_seconds"] > 0 and run["test_images"]["target"] > 0
+    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
+    assert "| DANN |" in table and " ± " in table and "| 2 |" in table  # two seeds a row
+
+
+def test_spec_mistakes_are_named(tmp_path):
+    path = tiny_spec(tmp_path)
+    spec = yaml.safe_load(path.read_text())
+    spec["rows"][1]["overrides"] = ["--model.init_args.init_from={checkpoint:teacher}"]
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(
+        ValueError, match=r"tiny.yaml: row DANN needs the checkpoint of \['teacher'\]"
+    ):
+        load_spec(str(path), root=ROOT)
+    spec["rows"][1] = {"label": "DANN", "config": "configs/nope.yaml"}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(FileNotFoundError, match="row DANN: no config configs/nope.yaml"):
+        load_spec(str(path), root=ROOT)
+
+
+def test_every_spec_loads_and_every_row_names_a_config():
+    specs = all_specs(ROOT)
+    assert specs
+    for spec in specs:
+        assert spec.runs(), spec.name
+        for row in spec.rows:
+            assert (ROOT / row.config).is_file(), (spec.name, row.config)
