@@ -30,15 +30,33 @@ def test_the_site_builds_strictly(tmp_path):
     assert (tmp_path / "api" / "index.html").is_file()
 
 
+def typed_numbers(text: str) -> list[str]:
+    """Measured-looking numbers outside generated blocks, included results files, code
+    blocks and inline code (commands and config values, not results)."""
+    text = GENERATED.sub("", text)
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r'--8<-- "[^"]*"', "", text)
+    return [m.group(0) for m in MEASURED.finditer(text)]
+
+
 def test_the_readme_is_short_and_types_no_result_by_hand():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 250
     for name in GENERATED.findall(readme):
         assert (ROOT / "benchmarks" / "results" / f"{name}.md").is_file(), name
-    outside = GENERATED.sub("", readme)
-    outside = re.sub(r"```.*?```", "", outside, flags=re.S)  # commands, not results
-    typed = [m.group(0) for m in MEASURED.finditer(outside)]
+    typed = typed_numbers(readme)
     assert not typed, f"numbers typed into README.md outside a generated block: {typed}"
+
+
+WRITTEN_PAGES = sorted(p for p in (ROOT / "docs").rglob("*.md") if "results" not in p.parts)
+
+
+@pytest.mark.parametrize("page", WRITTEN_PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
+def test_no_docs_page_types_a_result_by_hand(page):
+    """A result on a page is a table included from ``benchmarks/results/``, never typed."""
+    typed = typed_numbers(page.read_text())
+    assert not typed, f"numbers typed into {page.name} outside a generated table: {typed}"
 
 
 def test_the_add_a_method_example_trains_and_rebuilds_from_its_checkpoint(monkeypatch):
