@@ -53,10 +53,7 @@ data-full: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install
-	$(VENV)/bin/transferlab compare $(MAIN_JOB) --json benchmarks/results/main_job.json \
-		--markdown benchmarks/results/main_job.md
 	$(PY) benchmarks/domain_adaptation.py
-	$(PY) benchmarks/adaptation_suite.py
 	$(PY) benchmarks/label_shift.py
 	$(PY) benchmarks/transfer.py
 	$(PY) benchmarks/semi_supervised.py
@@ -77,7 +74,7 @@ bench: install
 	$(PY) benchmarks/generative.py
 	$(PY) benchmarks/data_loading.py
 	$(PY) benchmarks/throughput.py
-	$(PY) benchmarks/update_readme.py
+	$(VENV)/bin/transferlab bench all
 
 ## On a CUDA machine: the trainer presets' speed and memory, then the SSL table on the GPU.
 bench-gpu: install

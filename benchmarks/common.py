@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from transferlab.bench.runner import strict
 from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -49,7 +50,7 @@ def write_merged(output: str, names: list[str], table, order: list[str] | None =
 
 def write(name: str, payload: dict, table: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    (RESULTS / f"{name}.json").write_text(json.dumps(strict(payload), indent=2, allow_nan=False))
     (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
 
@@ -149,7 +150,15 @@ def cell(values: list[float]) -> str:
     return f"{mean:.2f} ± {std:.2f}"
 
 
-def verdict(task: str, label: str, value: float, baseline: str, base: float, note: str = "") -> str:
-    """One line of the "does it beat its baseline" list under a table."""
-    word = "beats" if value > base else "does NOT beat"
-    return f"- {task}: {label} {word} {baseline} ({value - base:+.2f} points{note})"
+def verdict(
+    task: str, label: str, values: list[float], baseline: str, base: list[float], note: str = ""
+) -> str:
+    """One line of the "does it beat its baseline" list under a table: a difference of the
+    means no larger than the larger standard deviation over seeds is called noise."""
+    (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base)
+    difference = mean - base_mean
+    if len(values) > 1 and len(base) > 1 and abs(difference) <= max(std, base_std):
+        word = "is within noise of"
+    else:
+        word = "beats" if difference > 0 else "does NOT beat"
+    return f"- {task}: {label} {word} {baseline} ({difference:+.2f} points{note})"

@@ -16,9 +16,10 @@ Results are written after every block to ``benchmarks/results/metric_meta.{json,
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
-from common import machine, mean_std, run_one, verdict, write
+from common import RESULTS, machine, mean_std, run_one, verdict, write
 
 from transferlab.methods.meta.sinusoid import meta_train_sinusoid
 
@@ -64,21 +65,20 @@ def metric_verdicts(runs: list[dict]) -> list[str]:
     """Each metric-learning method against the softmax embedding, on P@1 and MAP@R."""
     metric = [r for r in runs if r["task"] == "metric"]
 
-    def mean(label: str, key: str) -> float | None:
-        values = [
+    def values(label: str, key: str) -> list[float]:
+        return [
             100 * r[key] if key == "target_test_acc" else 100 * r["other_test_metrics"][key]
             for r in metric
             if r["label"] == label
         ]
-        return mean_std(values)[0] if values else None
 
     base = "Softmax embedding (baseline)"
     lines = []
     for label in list(METRIC)[2:]:
         for key, name in (("target_test_acc", "P@1"), ("test/target_map_at_r", "MAP@R")):
-            value, reference = mean(label, key), mean(base, key)
-            if value is not None and reference is not None:
-                lines.append(verdict(name, label, value, "the softmax embedding", reference))
+            ours, reference = values(label, key), values(base, key)
+            if ours and reference:
+                lines.append(verdict(name, label, ours, "the softmax embedding", reference))
     return lines
 
 
@@ -114,13 +114,36 @@ def sinusoid_rows(results: dict) -> list[str]:
     return rows
 
 
+def summarise(runs: list[dict], sinusoid: dict) -> str:
+    return "\n".join(
+        [
+            "Retrieval on held-out digits 6-9 (trained on MNIST 0-5), in %:",
+            "",
+            *metric_rows(runs),
+            "",
+            *metric_verdicts(runs),
+            "",
+            "Few-shot accuracy on held-out classes, in %:",
+            "",
+            *few_shot_rows(runs),
+            "",
+            *sinusoid_rows(sinusoid),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="metric runs")
     parser.add_argument("--few-shot-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--skip-metric", action="store_true")
     parser.add_argument("--skip-few-shot", action="store_true")
+    parser.add_argument("--render", action="store_true", help="only re-write the table")
     args = parser.parse_args()
+    if args.render:
+        payload = json.loads((RESULTS / "metric_meta.json").read_text())
+        write("metric_meta", payload, summarise(payload["runs"], payload["sinusoid"]))
+        return
     runs: list[dict] = []
     sinusoid: dict[str, dict] = {}
     for label, first_order in (("MAML (second order)", False), ("FOMAML", True)):
@@ -133,22 +156,11 @@ def main() -> None:
         }
 
     def save() -> None:
-        table = "\n".join(
-            [
-                "Retrieval on held-out digits 6-9 (trained on MNIST 0-5), in %:",
-                "",
-                *metric_rows(runs),
-                "",
-                *metric_verdicts(runs),
-                "",
-                "Few-shot accuracy on held-out classes, in %:",
-                "",
-                *few_shot_rows(runs),
-                "",
-                *sinusoid_rows(sinusoid),
-            ]
+        write(
+            "metric_meta",
+            {"machine": machine(), "sinusoid": sinusoid, "runs": runs},
+            summarise(runs, sinusoid),
         )
-        write("metric_meta", {"machine": machine(), "sinusoid": sinusoid, "runs": runs}, table)
 
     if not args.skip_metric:
         for label, (config, extra) in METRIC.items():

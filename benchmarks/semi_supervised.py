@@ -82,11 +82,10 @@ def summarise(runs: list[dict]) -> str:
                 f"{cell([100 * r['select_score'] for r in mine])} | {len(mine)} | "
                 f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f} |"
             )
-            mean = mean_std(test)[0]
             if label in ("Supervised only", "random-init digit CNN"):
-                base = (label, mean)
+                base = (label, test)
             elif base is not None and "online probe" not in label:
-                verdicts.append(verdict(task, label, mean, *base))
+                verdicts.append(verdict(task, label, test, *base))
     return "\n".join(
         [
             "Test accuracy in %, mean ± std over seeds; every checkpoint chosen on the "

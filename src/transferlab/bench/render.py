@@ -57,13 +57,14 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
 
 
 def commits(mine: list[dict]) -> str:
-    found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded")[:7] for r in mine})
+    found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded") for r in mine})
+    found = [c if c == "unrecorded" else c[:7] for c in found]
     dirty = any((r.get("provenance") or {}).get("dirty") for r in mine)
     return ", ".join(found) + (" (dirty)" if dirty else "")
 
 
 def table(spec: Spec, runs: list[dict]) -> str:
-    heads = ["task", "method", "target test acc (label-free selection)"]
+    heads = ["task", "method", "target test acc (label-free selection)", "selected by"]
     heads += ["target test acc (oracle-selected)"] if spec.oracle else []
     heads += [f"by {v.upper()}" for v in spec.validators]
     heads += [
@@ -83,6 +84,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
             task if task != DEFAULT_TASK else "",
             label,
             cell([r["target_test_acc"] for r in mine]),
+            ", ".join(sorted({r["protocol"] for r in mine})),
         ]
         if spec.oracle:
             cells.append(cell([r.get("oracle_target_test_acc") for r in mine]))
@@ -99,10 +101,9 @@ def table(spec: Spec, runs: list[dict]) -> str:
             commits(mine),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    protocols = sorted({r["protocol"] for r in runs})
     note = (
-        f"Target test accuracy in %, mean ± std over seeds; label-free selection by "
-        f"{', '.join(protocols)}."
+        "Target test accuracy in %, mean ± std over seeds, of the checkpoint the protocol "
+        "in 'selected by' chose without target labels."
     )
     if spec.oracle:
         note += (
@@ -154,11 +155,16 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
         (r.task, r.row.label, r.seed): r.key
         for r in spec.runs(sorted({run.get("seed", 0) for run in runs}))
     }
+    # what the old file recorded about how it was measured, kept as each run's provenance
+    recorded = (
+        {k: v for k, v in payload.items() if k != "runs"} if isinstance(payload, dict) else {}
+    )
     found = {}
     for run in runs:
         key = keys.get((run.get("task", DEFAULT_TASK), run.get("label"), run.get("seed", 0)))
         if key:
             found[key] = {"key": key, "task": DEFAULT_TASK, **run}
+            found[key].setdefault("provenance", {"commit": "unrecorded", **recorded})
     return found
 
 
