@@ -53,12 +53,8 @@ data-full: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install
-	$(PY) benchmarks/domain_adaptation.py
-	$(PY) benchmarks/label_shift.py
-	$(PY) benchmarks/transfer.py
 	$(PY) benchmarks/semi_supervised.py
 	$(PY) benchmarks/metric_meta.py
-	$(PY) benchmarks/target_labels.py
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/distillation_deploy.py
 	$(PY) benchmarks/compression.py

@@ -1,8 +1,8 @@
 """Benchmarks as data: a spec file says what to run, one runner runs it, one renderer
 turns the finished runs into ``benchmarks/results/<spec>.{json,md}``.
 
-    transferlab bench run main_job [--seeds 0 1 2] [--workers 2]
-    transferlab bench render main_job
+    transferlab bench run domain_adaptation [--seeds 0 1 2] [--workers 2]
+    transferlab bench render domain_adaptation
     transferlab bench all [--dry-run]
 
 :mod:`.spec` reads ``benchmarks/specs/<name>.yaml``; :mod:`.runner` writes each finished

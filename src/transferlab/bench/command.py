@@ -1,8 +1,8 @@
 """``transferlab bench``: run, render, or do every benchmark spec.
 
-    transferlab bench run main_job                 # what is missing; resumes a stopped run
+    transferlab bench run domain_adaptation        # what is missing; resumes a stopped run
     transferlab bench run adaptation_suite --seeds 0 --workers 2
-    transferlab bench render main_job              # results/<spec>.{json,md} + README blocks
+    transferlab bench render domain_adaptation     # results/<spec>.{json,md} + README blocks
     transferlab bench all [--dry-run]              # every spec in benchmarks/specs/
 
 A spec is ``benchmarks/specs/<name>.yaml`` (or a path to one): the configs it runs, the

@@ -56,6 +56,28 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     return f"{difference:+.2f}" + (" (within noise)" if abs(difference) <= spread else "")
 
 
+def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
+    """``label``'s share of the gap from ``spec.gap``'s low row to its high row (the high
+    row's own accuracy), with both ``label`` and the low row selected label-free, and, after
+    the slash, both selected by target validation labels."""
+    low, high = spec.gap
+    if label in (low, high):
+        return "–"
+    runs = {g[1]: g[2] for g in groups if g[0] == task}
+    if low not in runs or high not in runs:
+        return "–"
+    top = mean_std([r["target_test_acc"] for r in runs[high]])[0]
+    shares = []
+    for key in ("target_test_acc", "oracle_target_test_acc"):
+        ours = [r.get(key) for r in runs[label]]
+        bottom = [r.get(key) for r in runs[low]]
+        if None in ours or None in bottom or top <= mean_std(bottom)[0]:
+            continue
+        share = (mean_std(ours)[0] - mean_std(bottom)[0]) / (top - mean_std(bottom)[0])
+        shares.append(f"{100 * share:.0f}%")
+    return " / ".join(shares) or "–"
+
+
 def commits(mine: list[dict]) -> str:
     found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded") for r in mine})
     found = [c if c == "unrecorded" else c[:7] for c in found]
@@ -64,12 +86,14 @@ def commits(mine: list[dict]) -> str:
 
 
 def table(spec: Spec, runs: list[dict]) -> str:
-    heads = ["task", "method", "target test acc (label-free selection)", "selected by"]
+    heads = ["task", "method", "target test acc", "selected by"]
     heads += ["target test acc (oracle-selected)"] if spec.oracle else []
     heads += [f"by {v.upper()}" for v in spec.validators]
+    heads += [column["title"] for column in spec.columns]
     heads += [
         "source test acc",
         f"vs {spec.baseline}" if spec.baseline else "",
+        "share of the gap closed" if spec.gap else "",
         "seeds",
         "test images",
         "fit s",
@@ -90,9 +114,15 @@ def table(spec: Spec, runs: list[dict]) -> str:
             cells.append(cell([r.get("oracle_target_test_acc") for r in mine]))
         for name in spec.validators:
             cells.append(cell([r.get("validator_target_test_acc", {}).get(name) for r in mine]))
+        for column in spec.columns:
+            cells.append(
+                cell([r.get("other_test_metrics", {}).get(column["metric"]) for r in mine])
+            )
         cells.append(cell([r.get("source_test_acc") for r in mine]))
         if spec.baseline:
             cells.append("–" if label == spec.baseline else versus(mine, base))
+        if spec.gap:
+            cells.append(gap_closed(spec, task, label, groups))
         images = mine[0].get("test_images", {}).get("target")
         cells += [
             str(len(mine)),
@@ -102,20 +132,25 @@ def table(spec: Spec, runs: list[dict]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     note = (
-        "Target test accuracy in %, mean ± std over seeds, of the checkpoint the protocol "
-        "in 'selected by' chose without target labels."
+        "Target test accuracy in %, mean ± std over seeds, of the checkpoint chosen by the "
+        "protocol in 'selected by' (without target labels unless it starts with oracle)."
     )
     if spec.oracle:
         note += (
             " Oracle-selected: the checkpoint of the same run that target validation "
             "labels would have chosen (training never sees them)."
         )
+    if spec.gap:
+        note += (
+            f" 'share of the gap closed': of the gap from {spec.gap[0]} to {spec.gap[1]}, "
+            "both rows selected label-free" + (" / both oracle-selected." if spec.oracle else ".")
+        )
     if spec.baseline:
         note += (
             f" 'vs {spec.baseline}': difference of the means, 'within noise' when "
             "smaller than the larger standard deviation over seeds of the two rows."
         )
-    return "\n".join(filter(None, [spec.caption, note, "", *lines]))
+    return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])
 
 
 def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
@@ -161,9 +196,10 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
     )
     found = {}
     for run in runs:
-        key = keys.get((run.get("task", DEFAULT_TASK), run.get("label"), run.get("seed", 0)))
+        task = run.get("task", DEFAULT_TASK).replace(":", " → ")  # old scripts: source:target
+        key = keys.get((task, run.get("label"), run.get("seed", 0)))
         if key:
-            found[key] = {"key": key, "task": DEFAULT_TASK, **run}
+            found[key] = {"key": key, **run, "task": task}
             found[key].setdefault("provenance", {"commit": "unrecorded", **recorded})
     return found
 

@@ -19,6 +19,9 @@
     baseline: SourceOnly                        # differences are reported against it
     oracle: true                                # also the target-label-selected checkpoint
     validators: [im, snd]                       # and each label-free validator's choice
+    gap: [SourceOnly, oracle]                   # each row's share of the gap between two rows
+    columns:                                    # more test metrics of the same checkpoint
+      - {title: BBSE re-weighted, metric: test/target_acc_bbse}
 
 Every row names a config file in ``configs/``: no run is defined inside a script.
 """
@@ -36,7 +39,7 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written"}
 DEFAULT_TASK = "-"
 
@@ -86,6 +89,8 @@ class Spec:
     oracle: bool = False
     validators: tuple[str, ...] = ()
     kind: str = "train"
+    columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
+    gap: tuple[str, str] | None = None  # (low, high) row labels
 
     def runs(self, seeds: list[int] | None = None) -> list[Run]:
         """Every run, seed-major (a complete one-seed table exists early), rows in order
@@ -152,7 +157,26 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         oracle=bool(raw.get("oracle", False)),
         validators=label_free_validators(tuple(raw.get("validators") or ())),
         kind=raw.get("kind", "train"),
+        columns=read_columns(path, raw.get("columns") or []),
+        gap=read_gap(path, raw.get("gap"), labels),
     )
+
+
+def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
+    if gap is None:
+        return None
+    if not isinstance(gap, list) or len(gap) != 2 or not set(gap) <= set(labels):
+        raise ValueError(f"{path}: gap is [low row, high row], two of {labels}; got {gap!r}")
+    return gap[0], gap[1]
+
+
+def read_columns(path: Path, columns: list) -> list[dict[str, str]]:
+    for column in columns:
+        if not isinstance(column, dict) or set(column) != {"title", "metric"}:
+            raise ValueError(
+                f"{path}: a column is {{title: ..., metric: test/...}}, got {column!r}"
+            )
+    return columns
 
 
 def read_row(path: Path, root: Path, entry) -> Row:
