@@ -2,6 +2,7 @@
 redoing it, render a table with provenance — and every spec in benchmarks/specs/ loads."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -92,3 +93,64 @@ def test_every_spec_loads_and_every_row_names_a_config():
         assert spec.runs(), spec.name
         for row in spec.rows:
             assert (ROOT / row.config).is_file(), (spec.name, row.config)
+
+
+# tables that the scripts in benchmarks/ still write (each results file names its script)
+SCRIPT_TABLES = {
+    "active_domain_adaptation": "active_learning.py",
+    "active_learning": "active_learning.py",
+    "active_semi_supervised": "active_learning.py",
+    "active_learning_full": "active_learning_full.py",
+    "active_learning_full_bald": "active_learning_full.py",
+    "active_learning_full_lc2": "active_learning_full.py",
+    "active_learning_full_mnistm": "active_learning_full.py",
+    "active_learning_full_more": "active_learning_full.py",
+    "compression": "compression.py",
+    "dann_discriminator": "dann_discriminator.py",
+    "dark_knowledge": "distillation.py",
+    "data_loading": "data_loading.py",
+    "distillation": "distillation.py",
+    "distillation_full": "distillation.py",
+    "distillation_full_t60": "distillation.py",
+    "distillation_deploy": "distillation_deploy.py",
+    "explanations": "explanations.py",
+    "generative": "generative.py",
+    "learning_tests": "learning_tests.py",
+    "metric_meta": "metric_meta.py",
+    "onnx_parity": "onnx_parity.py",
+    "overfitting": "overfitting.py",
+    "semi_supervised": "semi_supervised.py",
+    "throughput": "throughput.py",
+}
+RESULTS = ROOT / "benchmarks" / "results"
+INCLUDED = re.compile(r'--8<-- "(?:docs|benchmarks)/results/(\w+)\.md"|<!-- results:(\w+) -->')
+
+
+def test_every_table_shown_has_a_results_file_and_a_spec_or_its_script():
+    specs = {spec.name for spec in all_specs(ROOT)}
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    shown = {a or b for page in pages for a, b in INCLUDED.findall(page.read_text())}
+    for name in shown:
+        assert (RESULTS / f"{name}.md").is_file(), name
+        assert name in specs or (ROOT / "benchmarks" / SCRIPT_TABLES[name]).is_file(), name
+
+
+def test_results_hold_one_json_and_one_table_per_benchmark_and_runs_name_configs():
+    names = {spec.name for spec in all_specs(ROOT)} | set(SCRIPT_TABLES)
+    for path in RESULTS.iterdir():
+        stem = path.name.split(".")[0].removesuffix("_curves").removesuffix("_sparsity")
+        stem = stem.removesuffix("_mnist")
+        assert stem in names or path.suffix == ".png", path.name
+    for spec in all_specs(ROOT):
+        results = RESULTS / f"{spec.name}.json"
+        if results.is_file():
+            for run in json.loads(results.read_text())["runs"]:
+                assert (ROOT / run["config"]).is_file(), (spec.name, run["config"])
+
+
+def test_results_files_are_strict_json():
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    for path in RESULTS.glob("*.json"):
+        json.loads(path.read_text(), parse_constant=refuse)

@@ -186,8 +186,8 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
         return {}
     payload = json.loads(path.read_text())
     runs = payload.get("runs", payload) if isinstance(payload, dict) else payload
-    keys = {
-        (r.task, r.row.label, r.seed): r.key
+    wanted = {
+        (r.task, r.row.label, r.seed): r
         for r in spec.runs(sorted({run.get("seed", 0) for run in runs}))
     }
     # what the old file recorded about how it was measured, kept as each run's provenance
@@ -197,10 +197,14 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
     found = {}
     for run in runs:
         task = run.get("task", DEFAULT_TASK).replace(":", " → ")  # old scripts: source:target
-        key = keys.get((task, run.get("label"), run.get("seed", 0)))
-        if key:
-            found[key] = {"key": key, **run, "task": task}
-            found[key].setdefault("provenance", {"commit": "unrecorded", **recorded})
+        match = wanted.get((task, run.get("label"), run.get("seed", 0)))
+        if match is None:
+            continue
+        record = {**run, "key": match.key, "task": task, "config": match.row.config}
+        if "provenance" not in record:  # measured by a script, before the spec existed
+            as_run = {"config_as_run": run.get("config"), "overrides_as_run": run.get("overrides")}
+            record["provenance"] = {"commit": "unrecorded", **recorded, **as_run}
+        found[match.key] = record
     return found
 
 
