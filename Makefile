@@ -53,7 +53,6 @@ data-full: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install
-	$(PY) benchmarks/semi_supervised.py
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/distillation_deploy.py
@@ -75,7 +74,8 @@ bench: install
 ## On a CUDA machine: the trainer presets' speed and memory, then the SSL table on the GPU.
 bench-gpu: install
 	$(PY) benchmarks/gpu_presets.py
-	BENCH_OVERRIDES="--trainer.accelerator=gpu" $(PY) benchmarks/semi_supervised.py --output semi_supervised_gpu
+	BENCH_OVERRIDES="--trainer.accelerator=gpu" $(VENV)/bin/transferlab bench run semi_supervised --name semi_supervised_gpu
+	$(VENV)/bin/transferlab bench render semi_supervised --name semi_supervised_gpu
 
 clean:
 	rm -rf runs lightning_logs wandb .pytest_cache

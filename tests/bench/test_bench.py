@@ -106,7 +106,6 @@ SCRIPT_TABLES = {
     "active_learning_full_mnistm": "active_learning_full.py",
     "active_learning_full_more": "active_learning_full.py",
     "compression": "compression.py",
-    "dann_discriminator": "dann_discriminator.py",
     "dark_knowledge": "distillation.py",
     "data_loading": "data_loading.py",
     "distillation": "distillation.py",
@@ -119,7 +118,6 @@ SCRIPT_TABLES = {
     "metric_meta": "metric_meta.py",
     "onnx_parity": "onnx_parity.py",
     "overfitting": "overfitting.py",
-    "semi_supervised": "semi_supervised.py",
     "throughput": "throughput.py",
 }
 RESULTS = ROOT / "benchmarks" / "results"

@@ -3,6 +3,8 @@
     transferlab bench run domain_adaptation        # what is missing; resumes a stopped run
     transferlab bench run adaptation_suite --seeds 0 --workers 2
     transferlab bench render domain_adaptation     # results/<spec>.{json,md} + README blocks
+    BENCH_OVERRIDES="--trainer.accelerator=gpu" transferlab bench run semi_supervised \
+        --name semi_supervised_gpu                 # the same spec on a GPU, stored apart
     transferlab bench all [--dry-run]              # every spec in benchmarks/specs/
 
 A spec is ``benchmarks/specs/<name>.yaml`` (or a path to one): the configs it runs, the
@@ -29,6 +31,12 @@ def parser_for(action: str):
     parser = command_parser(f"bench {action}", __doc__)
     if action != "all":
         parser.add_argument("spec", help="a spec name in benchmarks/specs/ or a path")
+        parser.add_argument(
+            "--name",
+            type=str | None,
+            default=None,
+            help="store and render under this name (e.g. the same spec on a GPU)",
+        )
     if action in ("run", "all"):
         parser.add_argument(
             "--seeds",
@@ -64,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         raise ValueError(f"unknown bench action {action!r}; choose from {', '.join(ACTIONS)}")
     args = parse(parser_for(action), rest)
     specs = all_specs() if action == "all" else [load_spec(args.spec)]
+    if getattr(args, "name", None):
+        specs[0].name = args.name
     for spec in specs:
         if action != "render":
             run(spec, args)

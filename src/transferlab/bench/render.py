@@ -56,6 +56,13 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     return f"{difference:+.2f}" + (" (within noise)" if abs(difference) <= spread else "")
 
 
+def metric(run: dict, name: str) -> float | None:
+    """A test metric of the run (``test/...``) or one of its fields (``select_score``)."""
+    if name in run:
+        return run[name]
+    return run.get("other_test_metrics", {}).get(name)
+
+
 def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
     """``label``'s share of the gap from ``spec.gap``'s low row to its high row (the high
     row's own accuracy), with both ``label`` and the low row selected label-free, and, after
@@ -90,9 +97,11 @@ def table(spec: Spec, runs: list[dict]) -> str:
     heads += ["target test acc (oracle-selected)"] if spec.oracle else []
     heads += [f"by {v.upper()}" for v in spec.validators]
     heads += [column["title"] for column in spec.columns]
+    # a second domain's accuracy; one-domain runs (semi-supervised) report theirs twice
+    has_source = any(r.get("source_test_acc") not in (None, r["target_test_acc"]) for r in runs)
     heads += [
-        "source test acc",
-        f"vs {spec.baseline}" if spec.baseline else "",
+        "source test acc" if has_source else "",
+        "vs baseline" if spec.baseline else "",
         "share of the gap closed" if spec.gap else "",
         "seeds",
         "test images",
@@ -103,7 +112,9 @@ def table(spec: Spec, runs: list[dict]) -> str:
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     groups = grouped(spec, runs)
     for task, label, mine in groups:
-        base = next((g[2] for g in groups if g[0] == task and g[1] == spec.baseline), None)
+        in_task = {g[1]: g[2] for g in groups if g[0] == task}
+        baseline = next((b for b in spec.baseline if b in in_task), None)
+        base = in_task.get(baseline)
         cells = [
             task if task != DEFAULT_TASK else "",
             label,
@@ -115,12 +126,11 @@ def table(spec: Spec, runs: list[dict]) -> str:
         for name in spec.validators:
             cells.append(cell([r.get("validator_target_test_acc", {}).get(name) for r in mine]))
         for column in spec.columns:
-            cells.append(
-                cell([r.get("other_test_metrics", {}).get(column["metric"]) for r in mine])
-            )
-        cells.append(cell([r.get("source_test_acc") for r in mine]))
+            cells.append(cell([metric(r, column["metric"]) for r in mine]))
+        if has_source:
+            cells.append(cell([r.get("source_test_acc") for r in mine]))
         if spec.baseline:
-            cells.append("–" if label == spec.baseline else versus(mine, base))
+            cells.append("–" if label == baseline else versus(mine, base))
         if spec.gap:
             cells.append(gap_closed(spec, task, label, groups))
         images = mine[0].get("test_images", {}).get("target")
@@ -147,7 +157,8 @@ def table(spec: Spec, runs: list[dict]) -> str:
         )
     if spec.baseline:
         note += (
-            f" 'vs {spec.baseline}': difference of the means, 'within noise' when "
+            f" 'vs baseline': difference of the means to {' or '.join(spec.baseline)} (the "
+            "first the task has), 'within noise' when "
             "smaller than the larger standard deviation over seeds of the two rows."
         )
     return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])

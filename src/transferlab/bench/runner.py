@@ -150,6 +150,8 @@ def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
                 "bench",
                 "run",
                 str(spec.path),
+                "--name",
+                spec.name,
                 "--worker",
                 f"{i}/{workers}",
                 *seed_args,

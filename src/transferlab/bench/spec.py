@@ -16,12 +16,14 @@
         config: configs/gradual_self_training/mnist_to_mnistm.yaml
         tasks: [mnist → mnistm]                 # only these tasks
         as_written: true                        # no spec or task overrides
-    baseline: SourceOnly                        # differences are reported against it
+    baseline: SourceOnly                        # differences are reported against it (a
+                                                # list: per task, the first row it has)
     oracle: true                                # also the target-label-selected checkpoint
     validators: [im, snd]                       # and each label-free validator's choice
     gap: [SourceOnly, oracle]                   # each row's share of the gap between two rows
     columns:                                    # more test metrics of the same checkpoint
-      - {title: BBSE re-weighted, metric: test/target_acc_bbse}
+      - {title: BBSE re-weighted, metric: test/target_acc_bbse}   # or a run's field:
+      - {title: labeled-val acc, metric: select_score}             # the selection score
 
 Every row names a config file in ``configs/``: no run is defined inside a script.
 """
@@ -85,7 +87,7 @@ class Spec:
     caption: str = ""
     overrides: list[str] = field(default_factory=list)
     tasks: dict[str, list[str]] = field(default_factory=lambda: {DEFAULT_TASK: []})
-    baseline: str | None = None
+    baseline: tuple[str, ...] = ()
     oracle: bool = False
     validators: tuple[str, ...] = ()
     kind: str = "train"
@@ -139,9 +141,10 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
                 f"{path}: row {row.label} needs the checkpoint of {sorted(later)}, "
                 "which must be an earlier row"
             )
-    baseline = raw.get("baseline")
-    if baseline is not None and baseline not in labels:
-        raise ValueError(f"{path}: baseline {baseline!r} is not a row; rows: {labels}")
+    baseline = raw.get("baseline") or ()
+    baseline = (baseline,) if isinstance(baseline, str) else tuple(baseline)
+    if not set(baseline) <= set(labels):
+        raise ValueError(f"{path}: baseline {list(baseline)} is not a row; rows: {labels}")
     return Spec(
         name=path.stem,
         path=path,
