@@ -117,7 +117,6 @@ SCRIPT_TABLES = {
     "learning_tests": "learning_tests.py",
     "metric_meta": "metric_meta.py",
     "onnx_parity": "onnx_parity.py",
-    "overfitting": "overfitting.py",
     "throughput": "throughput.py",
 }
 RESULTS = ROOT / "benchmarks" / "results"

@@ -44,15 +44,28 @@ def grouped(spec: Spec, runs: list[dict]) -> list[tuple[str, str, list[dict]]]:
 
 
 def versus(mine: list[dict], base: list[dict] | None) -> str:
-    """The difference of target accuracy means to the baseline, or 'within noise'."""
+    """The difference to the baseline row, and whether it stands above seed noise.
+
+    Runs of the same seeds are paired (the same data split, the same initialisation where
+    the networks match): the cell is the mean ± std of the per-seed differences, and an
+    effect only when every seed agrees on its sign and the mean clears the spread. Rows
+    without common seeds compare means, against the larger standard deviation of the two.
+    """
     if base is None:
         return "–"
-    ours = [100 * r["target_test_acc"] for r in mine]
-    theirs = [100 * r["target_test_acc"] for r in base]
+    ours = {r["seed"]: 100 * r["target_test_acc"] for r in mine}
+    theirs = {r["seed"]: 100 * r["target_test_acc"] for r in base}
+    common = sorted(set(ours) & set(theirs))
+    if len(common) > 1:
+        differences = [ours[seed] - theirs[seed] for seed in common]
+        mean, spread = mean_std(differences)
+        agree = min(differences) > 0 or max(differences) < 0
+        noise = "" if agree and abs(mean) > spread else " (within noise)"
+        return f"{mean:+.2f} ± {spread:.2f}{noise}"
+    difference = mean_std(list(ours.values()))[0] - mean_std(list(theirs.values()))[0]
     if len(ours) < 2 or len(theirs) < 2:
-        return f"{mean_std(ours)[0] - mean_std(theirs)[0]:+.2f} (one seed: no spread)"
-    difference = mean_std(ours)[0] - mean_std(theirs)[0]
-    spread = max(mean_std(ours)[1], mean_std(theirs)[1])
+        return f"{difference:+.2f} (one seed: no spread)"
+    spread = max(mean_std(list(ours.values()))[1], mean_std(list(theirs.values()))[1])
     return f"{difference:+.2f}" + (" (within noise)" if abs(difference) <= spread else "")
 
 
@@ -93,7 +106,8 @@ def commits(mine: list[dict]) -> str:
 
 
 def table(spec: Spec, runs: list[dict]) -> str:
-    heads = ["task", "method", "target test acc", "selected by"]
+    has_task = list(spec.tasks) != [DEFAULT_TASK]
+    heads = ["task" if has_task else "", "method", "target test acc", "selected by"]
     heads += ["target test acc (oracle-selected)"] if spec.oracle else []
     heads += [f"by {v.upper()}" for v in spec.validators]
     heads += [column["title"] for column in spec.columns]
@@ -116,7 +130,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
         baseline = next((b for b in spec.baseline if b in in_task), None)
         base = in_task.get(baseline)
         cells = [
-            task if task != DEFAULT_TASK else "",
+            *([task] if has_task else []),
             label,
             cell([r["target_test_acc"] for r in mine]),
             ", ".join(sorted({r["protocol"] for r in mine})),
@@ -157,9 +171,9 @@ def table(spec: Spec, runs: list[dict]) -> str:
         )
     if spec.baseline:
         note += (
-            f" 'vs baseline': difference of the means to {' or '.join(spec.baseline)} (the "
-            "first the task has), 'within noise' when "
-            "smaller than the larger standard deviation over seeds of the two rows."
+            f" 'vs baseline': the difference to {' or '.join(spec.baseline)} (the first the "
+            "task has), mean ± std over seeds of the same seed's pair of runs; 'within noise' "
+            "unless every seed agrees on its sign and the mean is larger than the std."
         )
     return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])
 
@@ -212,6 +226,8 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
         if match is None:
             continue
         record = {**run, "key": match.key, "task": task, "config": match.row.config}
+        if "test_acc" in record:  # a one-domain script's name for it
+            record["target_test_acc"] = record.pop("test_acc")
         if "provenance" not in record:  # measured by a script, before the spec existed
             as_run = {"config_as_run": run.get("config"), "overrides_as_run": run.get("overrides")}
             record["provenance"] = {"commit": "unrecorded", **recorded, **as_run}

@@ -14,6 +14,8 @@ from dataclasses import asdict
 from itertools import groupby
 from pathlib import Path
 
+import torch
+
 from transferlab.bench.provenance import provenance
 from transferlab.bench.spec import CHECKPOINT_OF, Run, Spec
 from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
@@ -77,6 +79,8 @@ def run_spec(
 ) -> list[str]:
     """Run this worker's missing runs (at most ``max_runs``); returns their keys."""
     extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
     done, finished = stored(spec, store), []
     for run in worker_share(spec, seeds, worker, workers):
         if run.key in done:

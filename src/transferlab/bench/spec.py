@@ -3,6 +3,7 @@
     title: DANN on MNIST -> MNIST-M
     caption: what the table shows, printed above it
     seeds: [0, 1, 2]
+    threads: 1                                  # CPU threads for every run (default: torch's)
     overrides: ["--trainer.max_epochs=10"]      # every run
     tasks:                                      # optional: a task adds its own overrides
       mnist → mnistm: ["--data", "configs/data/mnist_to_mnistm.yaml"]
@@ -41,7 +42,7 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written"}
 DEFAULT_TASK = "-"
 
@@ -93,6 +94,7 @@ class Spec:
     kind: str = "train"
     columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
     gap: tuple[str, str] | None = None  # (low, high) row labels
+    threads: int | None = None
 
     def runs(self, seeds: list[int] | None = None) -> list[Run]:
         """Every run, seed-major (a complete one-seed table exists early), rows in order
@@ -162,6 +164,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         kind=raw.get("kind", "train"),
         columns=read_columns(path, raw.get("columns") or []),
         gap=read_gap(path, raw.get("gap"), labels),
+        threads=raw.get("threads"),
     )
 
 
