@@ -4,27 +4,29 @@ redoing it, render a table with provenance — and every spec in benchmarks/spec
 import json
 import re
 
+import lightning as L
 import pytest
+import torch
 import yaml
 
 from tests.conftest import ROOT
 from transferlab.bench.command import main
-from transferlab.bench.runner import run_spec
+from transferlab.bench.runner import run_spec, stored
 from transferlab.bench.spec import all_specs, load_spec
+from transferlab.checkpoints import load_file
 
 TINY = [
-    "--trainer.max_epochs=1",
     "--trainer.limit_train_batches=3",
     "--trainer.limit_val_batches=2",
     "--trainer.logger=false",
 ]
 
 
-def tiny_spec(folder):
+def tiny_spec(folder, epochs=1, seeds=(0, 1), rows=2):
     spec = {
         "title": "tiny",
-        "seeds": [0, 1],
-        "overrides": TINY,
+        "seeds": list(seeds),
+        "overrides": [*TINY, f"--trainer.max_epochs={epochs}"],
         "rows": [
             {
                 "label": "source-only",
@@ -34,6 +36,7 @@ def tiny_spec(folder):
         ],
         "baseline": "source-only",
     }
+    spec["rows"] = spec["rows"][:rows]
     path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
@@ -69,6 +72,41 @@ def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatc
         assert run["wall_seconds"] > 0 and run["test_images"]["target"] > 0
     table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert "| DANN |" in table and " ± " in table and "| 2 |" in table  # two seeds a row
+
+
+class KilledAfterFirstEpoch(L.Callback):
+    """Dies once the first epoch and its checkpoint are done, as a killed process would."""
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == 1:
+            raise RuntimeError("killed")
+
+
+def test_a_run_killed_part_way_resumes_to_the_result_of_an_unbroken_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(str(tiny_spec(tmp_path, epochs=3, seeds=[0], rows=1)), root=ROOT)
+    killer = "--trainer.callbacks+=tests.bench.test_bench.KilledAfterFirstEpoch"
+    monkeypatch.setenv("BENCH_OVERRIDES", killer)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_spec(spec)
+    assert not stored(spec)  # nothing stored, a last.ckpt of epoch 0 left behind
+    monkeypatch.delenv("BENCH_OVERRIDES")
+    run_spec(spec)  # resumes
+    resumed = stored(spec)["source-only__seed0"]
+    assert resumed["resumed_from"].endswith("last.ckpt")
+    spec.name = "unbroken"
+    run_spec(spec)
+    unbroken = stored(spec)["source-only__seed0"]
+    assert unbroken["resumed_from"] is None
+    for key in ("target_test_acc", "source_test_acc", "select_score", "best_epoch"):
+        assert resumed[key] == unbroken[key], key
+    final = [
+        load_file(sorted((tmp_path / "runs/bench" / name).rglob("last.ckpt"))[-1], "checkpoint")
+        for name in ("tiny", "unbroken")
+    ]
+    final = [checkpoint["state_dict"] for checkpoint in final]
+    for key, value in final[0].items():
+        assert torch.allclose(value.float(), final[1][key].float(), atol=1e-6), key
 
 
 def test_spec_mistakes_are_named(tmp_path):

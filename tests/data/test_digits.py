@@ -1,6 +1,7 @@
 import torch
 
-from transferlab.data.digits import load_mnist, load_mnist_m, load_uci_digits
+from transferlab.data.digit_domains import DigitDomains
+from transferlab.data.digits import load_mnist, load_mnist_m, load_uci_digits, sample_photographs
 
 
 def test_mnist_is_the_real_offline_sample():
@@ -35,3 +36,18 @@ def test_mnist_m_is_deterministic_per_seed_and_cached(tmp_path):
     other, _ = load_mnist_m(seed=2, cache_dir=tmp_path)
     assert torch.equal(first, again)
     assert not torch.equal(first, other)
+
+
+def test_mnist_m_from_the_natural_photographs_only_is_a_separate_build(tmp_path):
+    """The six natural photographs leave out the microscopy image; the photo set is part of
+    the cache's name, so the two builds never mix."""
+    assert len(sample_photographs("natural")) == len(sample_photographs("all")) - 1 == 6
+    every, _ = load_mnist_m(seed=0, cache_dir=tmp_path)
+    natural, _ = load_mnist_m(seed=0, cache_dir=tmp_path, photos="natural")
+    assert not torch.equal(every, natural)
+    assert sorted(p.name for p in tmp_path.glob("mnistm*.pt")) == [
+        "mnistm_natural_v1_seed0.pt",
+        "mnistm_v1_seed0.pt",
+    ]
+    data = DigitDomains(mnistm_photos="natural", cache_dir=str(tmp_path))
+    assert torch.equal(data.load_tensors("mnistm")[0], natural)

@@ -53,6 +53,9 @@ def parser_for(action: str):
             help="i/N: the share of one of N processes (set by --workers)",
         )
         parser.add_argument(
+            "--only", type=str | None, default=None, help="one run, by its key (see --dry-run)"
+        )
+        parser.add_argument(
             "--dry-run",
             "--dry_run",
             dest="dry_run",
@@ -97,4 +100,4 @@ def run(spec, args) -> None:
         run_in_processes(spec, seeds, args.workers)
         return
     worker, workers = map(int, (args.worker or "0/1").split("/"))
-    run_spec(spec, seeds, worker, workers)
+    run_spec(spec, seeds, worker, workers, only=args.only)

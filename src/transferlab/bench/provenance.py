@@ -43,13 +43,16 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def provenance(root: Path) -> dict:
-    """Everything a run's numbers depend on besides its config and seed."""
+def provenance(root: Path, code: bool = True) -> dict:
+    """Everything a run's numbers depend on besides its config and seed (``code=False``:
+    all but the commit, which the caller took when it imported the code)."""
     return {
-        **code_version(root),
+        **(code_version(root) if code else {}),
         "command": shlex.join(["transferlab", *sys.argv[1:]]),
         "packages": package_versions(),
         "threads": torch.get_num_threads(),
+        # the CPU kernels torch picked (AVX-512, AVX2 ...): they round differently
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),

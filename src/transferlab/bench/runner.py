@@ -33,9 +33,11 @@ measurements (latency, curves, compression rows) register here as plug-ins."""
 
 @KINDS.register("train")
 def train(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
-    """fit + test the row's config, exactly as ``transferlab compare`` does."""
+    """fit + test the row's config, exactly as ``transferlab compare`` does; a run stopped
+    part-way (killed, or the machine went away) resumes from its ``last.ckpt``."""
     from transferlab.commands.compare import run_config
 
+    stopped = sorted(folder.rglob("last.ckpt"), key=lambda p: p.stat().st_mtime)
     result = run_config(
         str(spec.root / run.row.config),
         seed=run.seed,
@@ -47,8 +49,9 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
         ],
         oracle_selection=spec.oracle,
         validators=spec.validators,
+        resume_from=str(stopped[-1]) if stopped else None,
     )
-    return asdict(result)
+    return asdict(result) | {"resumed_from": str(stopped[-1]) if stopped else None}
 
 
 def stored(spec: Spec, store: Path = STORE) -> dict[str, dict]:
@@ -76,17 +79,24 @@ def run_spec(
     workers: int = 1,
     max_runs: int | None = None,
     store: Path = STORE,
+    only: str | None = None,
 ) -> list[str]:
-    """Run this worker's missing runs (at most ``max_runs``); returns their keys."""
+    """Run this worker's missing runs (at most ``max_runs``; ``only`` one run by its key);
+    returns their keys. A row with ``env`` runs in a process of its own, started with it."""
     extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
-    if spec.threads:
-        torch.set_num_threads(spec.threads)
+    code = provenance(spec.root)  # the code this process imported, not what is on disk later
+    default_threads = torch.get_num_threads()
     done, finished = stored(spec, store), []
     for run in worker_share(spec, seeds, worker, workers):
-        if run.key in done:
+        if run.key in done or (only and run.key != only):
             continue
         if max_runs is not None and len(finished) >= max_runs:
             break
+        if run.row.env and not only:
+            run_in_its_environment(spec, run)
+            done, finished = stored(spec, store), [*finished, run.key]
+            continue
+        torch.set_num_threads(run.row.threads or spec.threads or default_threads)
         checkpoints = {
             d["label"]: d["checkpoint_path"]
             for d in done.values()
@@ -104,13 +114,23 @@ def run_spec(
             "overrides": overrides,
             **result,
             "wall_seconds": round(time.perf_counter() - start, 1),
-            "provenance": provenance(spec.root) | {"bench_overrides": extra},
+            "provenance": code | provenance(spec.root, code=False) | {"bench_overrides": extra},
         }
         write_run(store / spec.name / f"{run.key}.json", record)
         done[run.key] = record
         finished.append(run.key)
         print(f"{spec.name}: {run.key} done ({record['wall_seconds']:.0f} s)", flush=True)
+    torch.set_num_threads(default_threads)
     return finished
+
+
+def run_in_its_environment(spec: Spec, run: Run) -> None:
+    """Variables such as ``ATEN_CPU_CAPABILITY`` act when torch is imported: the run gets a
+    process of its own, started with the row's ``env``."""
+    command = [sys.executable, "-m", "transferlab.commands", "bench", "run", str(spec.path)]
+    command += ["--name", spec.name, "--only", run.key, "--seeds", str(run.seed)]
+    if subprocess.run(command, env=os.environ | run.row.env).returncode != 0:
+        raise RuntimeError(f"{run.key} failed in its own process; run again to resume")
 
 
 def with_checkpoints(override: str, checkpoints: dict[str, str], run: Run) -> str:

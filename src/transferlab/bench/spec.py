@@ -17,6 +17,10 @@
         config: configs/gradual_self_training/mnist_to_mnistm.yaml
         tasks: [mnist → mnistm]                 # only these tasks
         as_written: true                        # no spec or task overrides
+      - label: DANN on AVX2 kernels, 1 thread
+        config: configs/dann/mnist_to_mnistm.yaml
+        threads: 1                              # this row's CPU threads
+        env: {ATEN_CPU_CAPABILITY: avx2}        # run in a process started with these
     baseline: SourceOnly                        # differences are reported against it (a
                                                 # list: per task, the first row it has)
     oracle: true                                # also the target-label-selected checkpoint
@@ -43,17 +47,19 @@ SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads"}
-ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written"}
+ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env"}
 DEFAULT_TASK = "-"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Row:
     label: str
     config: str
     overrides: tuple[str, ...] = ()
     tasks: tuple[str, ...] | None = None
     as_written: bool = False
+    threads: int | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def needs(self) -> set[str]:
         """Labels of the rows whose checkpoints this row's overrides name."""
@@ -203,6 +209,8 @@ def read_row(path: Path, root: Path, entry) -> Row:
         overrides=tuple(str(o) for o in entry.get("overrides") or ()),
         tasks=tuple(tasks) if tasks is not None else None,
         as_written=bool(entry.get("as_written", False)),
+        threads=entry.get("threads"),
+        env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
     )
 
 

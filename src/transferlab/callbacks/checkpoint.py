@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -18,11 +20,25 @@ class SelectionCheckpoint(ModelCheckpoint):
 
     ``from_epoch`` keeps epochs before it out of the selection (``last.ckpt`` is still
     written): a pruning run raises it so that only models at the final sparsity compete.
+
+    A run resumed from ``last.ckpt`` writes into a folder of its own; it keeps competing
+    against the epochs the interrupted run already scored (Lightning forgets them when the
+    folder changes), so its selected checkpoint is the one an unbroken run would select.
     """
 
     def __init__(self, *args, from_epoch: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.from_epoch = from_epoch
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if state_dict.get("dirpath", self.dirpath) == self.dirpath:
+            super().load_state_dict(state_dict)
+            return
+        self.best_model_score = state_dict["best_model_score"]
+        self.best_model_path = state_dict["best_model_path"]
+        self.best_k_models = state_dict.get("best_k_models", self.best_k_models)
+        self.kth_best_model_path = state_dict.get("kth_best_model_path", self.kth_best_model_path)
+        self.kth_value = state_dict.get("kth_value", self.kth_value)
 
     def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict) -> None:
         if trainer.current_epoch >= self.from_epoch:

@@ -19,9 +19,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 
+from transferlab.callbacks.checkpoint import SelectionCheckpoint
 from transferlab.commands.cli import TransferLabCLI
 from transferlab.commands.options import command_parser, parse, split_run_overrides
 from transferlab.evaluation.selection import label_free_validators
@@ -60,6 +60,7 @@ def run_config(
     overrides: list[str] | tuple[str, ...] = (),
     oracle_selection: bool = False,
     validators: tuple[str, ...] = (),
+    resume_from: str | None = None,
 ) -> RunResult:
     """fit + test one config; returns the test accuracies of the selected checkpoint.
 
@@ -69,6 +70,9 @@ def run_config(
     either way; only a second ``ModelCheckpoint`` reads ``val/target_acc``. Likewise each
     label-free validator in ``validators`` (``im``, ``snd``, ``dev``) gets its own
     checkpoint on ``val/<name>``, tested beside the config's own choice.
+
+    ``resume_from`` (a ``last.ckpt`` of the same run, stopped part-way) continues that
+    run where it stopped; every selection keeps the epochs it had already scored.
     """
     validators = label_free_validators(validators)  # refused before anything is built
     if oracle_selection:
@@ -76,7 +80,7 @@ def run_config(
     cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
     oracle_checkpoint = None
     if oracle_selection and not cli.model.hparams.oracle:
-        oracle_checkpoint = ModelCheckpoint(
+        oracle_checkpoint = SelectionCheckpoint(
             monitor="val/target_acc", mode="max", filename="oracle-{epoch}"
         )
         cli.trainer.callbacks.append(oracle_checkpoint)
@@ -89,12 +93,12 @@ def run_config(
             )
         cli.model.selection.reported = validators
         for name in validators:
-            validator_checkpoints[name] = ModelCheckpoint(
+            validator_checkpoints[name] = SelectionCheckpoint(
                 monitor=f"val/{name}", mode="max", filename=f"{name}-{{epoch}}"
             )
         cli.trainer.callbacks.extend(validator_checkpoints.values())
     start = time.perf_counter()
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=resume_from, weights_only=True)
     fit_seconds = time.perf_counter() - start
     checkpoint = cli.trainer.checkpoint_callback
     best_path = checkpoint.best_model_path if checkpoint is not None else ""

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from transferlab.data import mnist_full
 from transferlab.data.datasets import TensorImages
-from transferlab.data.digits import DIGIT_CLASSES, MNISTSize, load_digit_domain
+from transferlab.data.digits import DIGIT_CLASSES, MNISTSize, PhotoSet, load_digit_domain
 from transferlab.data.domains import DomainDataModule
 
 OfflineDigitDomain = Literal["mnist", "mnistm", "digits"]
@@ -81,6 +81,9 @@ class DigitDomains(TensorDomainDataModule):
 
     Args:
         mnistm_seed: seed of the MNIST-M construction (patch choice and position).
+        mnistm_photos: the photographs MNIST-M's backgrounds are cut from: ``all`` seven
+            bundled with scikit-learn and scikit-image, or the six ``natural`` ones (no
+            microscopy image).
         cache_dir: where MNIST-M and the full MNIST are cached (default
             ``~/.cache/transferlab``).
         mnist: ``subset`` (5,000 digits, fast: the default and what the tests use) or
@@ -97,14 +100,20 @@ class DigitDomains(TensorDomainDataModule):
         mnistm_seed: int = 0,
         cache_dir: str | None = None,
         mnist: MNISTSize = "subset",
+        mnistm_photos: PhotoSet = "all",
         **kwargs,
     ) -> None:
         super().__init__(source, target, **kwargs)
         self.mnistm_seed, self.cache_dir, self.mnist = mnistm_seed, cache_dir, mnist
+        self.mnistm_photos = mnistm_photos
 
     def load_tensors(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         return load_digit_domain(
-            name, seed=self.mnistm_seed, cache_dir=self.cache_dir, mnist=self.mnist
+            name,
+            seed=self.mnistm_seed,
+            cache_dir=self.cache_dir,
+            mnist=self.mnist,
+            photos=self.mnistm_photos,
         )
 
     def predefined_split(self, name: str) -> list[list[int]] | None:

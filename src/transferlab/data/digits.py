@@ -72,18 +72,34 @@ def load_uci_digits() -> tuple[torch.Tensor, torch.Tensor]:
     return images.expand(-1, 3, -1, -1).contiguous(), torch.from_numpy(bunch.target).long()
 
 
-def sample_photographs() -> list[np.ndarray]:
-    """Real colour photographs that ship with scikit-learn and scikit-image (HxWx3 uint8)."""
+# the photographs MNIST-M's backgrounds are cut from, by set: scikit-learn's two and
+# scikit-image's colour ones; ``natural`` leaves out the microscopy image (the DANN paper cut
+# its backgrounds from BSDS500's 500 natural photographs)
+SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
+SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
+PHOTO_SETS = {
+    "all": SKLEARN_PHOTOS + SKIMAGE_PHOTOS,
+    "natural": SKLEARN_PHOTOS + SKIMAGE_PHOTOS[:-1],
+}
+PhotoSet = Literal["all", "natural"]
+
+
+def sample_photographs(photos: PhotoSet = "all") -> list[np.ndarray]:
+    """Real colour photographs that ship with scikit-learn and scikit-image (HxWx3 uint8),
+    in a fixed order: the set's names, scikit-learn's first."""
+    from skimage import data as skimage_data
     from sklearn.datasets import load_sample_images
 
-    photos = list(load_sample_images().images)
-    from skimage import data as skimage_data
-
-    for name in ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"):
-        photo = getattr(skimage_data, name)()
+    if photos not in PHOTO_SETS:
+        raise ValueError(f"unknown photo set {photos!r}; choose from {', '.join(PHOTO_SETS)}")
+    sklearn = load_sample_images()
+    by_name = dict(zip((Path(f).name for f in sklearn.filenames), sklearn.images, strict=True))
+    chosen = []
+    for name in PHOTO_SETS[photos]:
+        photo = by_name[name] if name in by_name else getattr(skimage_data, name)()
         if photo.ndim == 3 and photo.shape[2] == 3:
-            photos.append(photo)
-    return photos
+            chosen.append(photo)
+    return chosen
 
 
 def blend_onto_photographs(
@@ -104,18 +120,23 @@ def blend_onto_photographs(
 
 
 def load_mnist_m(
-    seed: int = 0, cache_dir: str | Path | None = None, size: MNISTSize = "subset"
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    size: MNISTSize = "subset",
+    photos: PhotoSet = "all",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST-M built from the offline MNIST digits of one size, image ``i`` from digit ``i``;
-    cached as ``mnistm[_full]_v{V}_seed{S}.pt``."""
+    """MNIST-M built from the offline MNIST digits of one size, image ``i`` from digit ``i``,
+    on patches of the ``photos`` set; cached as ``mnistm[_full][_natural]_v{V}_seed{S}.pt``
+    (the photo set is part of the name, so the two builds never mix)."""
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     prefix = "mnistm" if size == "subset" else f"mnistm_{size}"
+    prefix += "" if photos == "all" else f"_{photos}"
     path = cache / f"{prefix}_v{MNIST_M_VERSION}_seed{seed}.pt"
     if path.exists():
         stored = checkpoints.load_file(path, "cached dataset")
         return stored["images"], stored["labels"]
     digits, labels = load_mnist(size, cache_dir)
-    images = blend_onto_photographs(digits, sample_photographs(), seed)
+    images = blend_onto_photographs(digits, sample_photographs(photos), seed)
     save_atomically({"images": images, "labels": labels}, path)
     return images, labels
 
@@ -124,7 +145,11 @@ OFFLINE_DIGIT_DOMAINS = ("mnist", "mnistm", "digits")
 
 
 def load_digit_domain(
-    name: str, seed: int = 0, cache_dir: str | Path | None = None, mnist: MNISTSize = "subset"
+    name: str,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    mnist: MNISTSize = "subset",
+    photos: PhotoSet = "all",
 ):
     """Load one offline digit domain by name; the error lists the names that exist.
 
@@ -133,7 +158,7 @@ def load_digit_domain(
     if name == "mnist":
         return load_mnist(mnist, cache_dir)
     if name == "mnistm":
-        return load_mnist_m(seed=seed, cache_dir=cache_dir, size=mnist)
+        return load_mnist_m(seed=seed, cache_dir=cache_dir, size=mnist, photos=photos)
     if name == "digits":
         return load_uci_digits()
     raise ValueError(f"unknown digit domain {name!r}; choose one of {OFFLINE_DIGIT_DOMAINS}")
