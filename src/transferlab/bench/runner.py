@@ -26,15 +26,17 @@ STORE = Path("runs/bench")
 # recorded in each run's provenance, since they are part of its protocol
 BENCH_OVERRIDES = "BENCH_OVERRIDES"
 
-KINDS = Registry("benchmark kind")
+KINDS = Registry("benchmark kind", filled_by="transferlab.bench.peers")
 """How a spec's runs are measured: ``train`` (fit + test, the default); special
 measurements (latency, curves, compression rows) register here as plug-ins."""
 
 
 @KINDS.register("train")
-def train(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None) -> dict:
     """fit + test the row's config, exactly as ``transferlab compare`` does; a run stopped
-    part-way (killed, or the machine went away) resumes from its ``last.ckpt``."""
+    part-way (killed, or the machine went away) resumes from its ``last.ckpt``. ``prepare``
+    changes the built run before it trains (the peer kinds swap in another library's
+    parts)."""
     from transferlab.commands.compare import run_config
 
     stopped = sorted(folder.rglob("last.ckpt"), key=lambda p: p.stat().st_mtime)
@@ -50,6 +52,7 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
         oracle_selection=spec.oracle,
         validators=spec.validators,
         resume_from=str(stopped[-1]) if stopped else None,
+        prepare=prepare,
     )
     return asdict(result) | {"resumed_from": str(stopped[-1]) if stopped else None}
 
@@ -104,7 +107,8 @@ def run_spec(
         }
         overrides = [with_checkpoints(o, checkpoints, run) for o in run.overrides] + extra
         start = time.perf_counter()
-        result = KINDS.get(spec.kind)(spec, run, overrides, store / spec.name / "runs" / run.key)
+        measure = KINDS.get(run.row.kind or spec.kind)
+        result = measure(spec, run, overrides, store / spec.name / "runs" / run.key)
         record = {
             "key": run.key,
             "label": run.row.label,

@@ -21,6 +21,9 @@
         config: configs/dann/mnist_to_mnistm.yaml
         threads: 1                              # this row's CPU threads
         env: {ATEN_CPU_CAPABILITY: avx2}        # run in a process started with these
+      - label: DANN (dalib's)
+        config: configs/dann/mnist_to_mnistm.yaml
+        kind: peer_dann_dalib                   # measured by a plug-in, not the spec's kind
     baseline: SourceOnly                        # differences are reported against it (a
                                                 # list: per task, the first row it has)
     oracle: true                                # also the target-label-selected checkpoint
@@ -47,7 +50,7 @@ SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads"}
-ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env"}
+ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 DEFAULT_TASK = "-"
 
 
@@ -60,6 +63,7 @@ class Row:
     as_written: bool = False
     threads: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None  # how this row is measured, if not as the spec's kind
 
     def needs(self) -> set[str]:
         """Labels of the rows whose checkpoints this row's overrides name."""
@@ -211,6 +215,7 @@ def read_row(path: Path, root: Path, entry) -> Row:
         as_written=bool(entry.get("as_written", False)),
         threads=entry.get("threads"),
         env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
+        kind=entry.get("kind"),
     )
 
 

@@ -61,6 +61,7 @@ def run_config(
     oracle_selection: bool = False,
     validators: tuple[str, ...] = (),
     resume_from: str | None = None,
+    prepare=None,
 ) -> RunResult:
     """fit + test one config; returns the test accuracies of the selected checkpoint.
 
@@ -73,11 +74,14 @@ def run_config(
 
     ``resume_from`` (a ``last.ckpt`` of the same run, stopped part-way) continues that
     run where it stopped; every selection keeps the epochs it had already scored.
+    ``prepare(cli)`` may change the built run before it trains.
     """
     validators = label_free_validators(validators)  # refused before anything is built
     if oracle_selection:
         overrides = [*overrides, "--data.init_args.target_val_labels=true"]
     cli = TransferLabCLI(args=["-c", config, f"--seed_everything={seed}", *overrides], run=False)
+    if prepare is not None:
+        prepare(cli)
     oracle_checkpoint = None
     if oracle_selection and not cli.model.hparams.oracle:
         oracle_checkpoint = SelectionCheckpoint(
