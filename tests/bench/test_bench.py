@@ -11,6 +11,7 @@ import yaml
 
 from tests.conftest import ROOT
 from transferlab.bench.command import main
+from transferlab.bench.curves import selected_by_epoch
 from transferlab.bench.runner import run_spec, stored
 from transferlab.bench.spec import all_specs, load_spec
 from transferlab.checkpoints import load_file
@@ -82,11 +83,13 @@ class KilledAfterFirstEpoch(L.Callback):
             raise RuntimeError("killed")
 
 
+KILLER = "--trainer.callbacks+=tests.bench.test_bench.KilledAfterFirstEpoch"
+
+
 def test_a_run_killed_part_way_resumes_to_the_result_of_an_unbroken_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = load_spec(str(tiny_spec(tmp_path, epochs=3, seeds=[0], rows=1)), root=ROOT)
-    killer = "--trainer.callbacks+=tests.bench.test_bench.KilledAfterFirstEpoch"
-    monkeypatch.setenv("BENCH_OVERRIDES", killer)
+    monkeypatch.setenv("BENCH_OVERRIDES", KILLER)
     with pytest.raises(RuntimeError, match="killed"):
         run_spec(spec)
     assert not stored(spec)  # nothing stored, a last.ckpt of epoch 0 left behind
@@ -107,6 +110,32 @@ def test_a_run_killed_part_way_resumes_to_the_result_of_an_unbroken_run(tmp_path
     final = [checkpoint["state_dict"] for checkpoint in final]
     for key, value in final[0].items():
         assert torch.allclose(value.float(), final[1][key].float(), atol=1e-6), key
+
+
+def test_a_learning_curve_survives_a_kill_and_ends_at_the_selected_checkpoint(
+    tmp_path, monkeypatch
+):
+    """The curve kind scores the target test split after every epoch; the curve of a run
+    killed after epoch 1 of 3 and resumed still starts at epoch 0, and what it says source
+    validation had selected by the last epoch is the checkpoint the run itself tested."""
+    monkeypatch.chdir(tmp_path)
+    path = tiny_spec(tmp_path, epochs=3, seeds=[0], rows=1)
+    spec = yaml.safe_load(path.read_text()) | {"kind": "curve"}
+    path.write_text(yaml.safe_dump(spec))
+    spec = load_spec(str(path), root=ROOT)
+    monkeypatch.setenv("BENCH_OVERRIDES", KILLER)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_spec(spec)
+    monkeypatch.delenv("BENCH_OVERRIDES")
+    run_spec(spec)
+    result = stored(spec)["source-only__seed0"]
+    assert result["resumed_from"] and [e["epoch"] for e in result["curve"]] == [0, 1, 2]
+    assert selected_by_epoch(result["curve"], "select_score")[-1] == pytest.approx(
+        result["target_test_acc"], abs=1e-6
+    )
+    main(["render", str(path)])
+    assert (tmp_path / "benchmarks/results/tiny_curve.png").is_file()
+    assert "| source-only | label-free |" in (tmp_path / "benchmarks/results/tiny.md").read_text()
 
 
 def test_spec_mistakes_are_named(tmp_path):

@@ -201,8 +201,66 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
     markdown = results / f"{spec.name}.md"
-    markdown.write_text(table(spec, ordered) + "\n")
+    text = table(spec, ordered)
+    if any("curve" in run for run in ordered):
+        text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
+    markdown.write_text(text + "\n")
     return markdown
+
+
+def curve_points(spec: Spec, runs: list[dict]) -> dict[str, dict[str, list[float]]]:
+    """Per row (``task: label``), per protocol, the mean over seeds of what it had selected
+    by each epoch, in %."""
+    from transferlab.bench.curves import selected_by_epoch
+
+    protocols = {"label-free": "select_score"}
+    if spec.oracle:
+        protocols["oracle"] = "target_val_acc"
+    points = {}
+    for task, label, mine in grouped(spec, runs):
+        name = label if task == DEFAULT_TASK else f"{task}: {label}"
+        length = min(len(r["curve"]) for r in mine)
+        points[name] = {}
+        for protocol, score in protocols.items():
+            picked = [selected_by_epoch(r["curve"][:length], score) for r in mine]
+            if all(None not in p for p in picked):
+                points[name][protocol] = [
+                    100 * mean_std([p[i] for p in picked])[0] for i in range(length)
+                ]
+    return points
+
+
+def curve_table(spec: Spec, runs: list[dict], plot: Path) -> str:
+    """The learning curve: a plot, and the values at a few epochs as a table."""
+    from transferlab.evaluation.plots import plot_lines
+
+    points = curve_points(spec, runs)
+    plot_lines(
+        {
+            f"{name} ({protocol})": values
+            for name, by in points.items()
+            for protocol, values in by.items()
+        },
+        plot,
+        xlabel="epochs trained",
+        ylabel="target test acc of the selected checkpoint (%)",
+    )
+    length = max(len(v) for by in points.values() for v in by.values())
+    step = max(1, length // 6)
+    shown = sorted({*range(step - 1, length, step), length - 1})
+    heads = ["method", "selected by", *[f"after {e + 1}" for e in shown]]
+    lines = [
+        f"Learning curve ({plot.name}): target test accuracy (%, mean over seeds) of the "
+        "checkpoint each protocol would have selected after that many epochs.",
+        "",
+        "| " + " | ".join(heads) + " |",
+        "|" + "---|" * len(heads),
+    ]
+    for name, by in points.items():
+        for protocol, values in by.items():
+            cells = [f"{values[e]:.2f}" if e < len(values) else "–" for e in shown]
+            lines.append(f"| {name} | {protocol} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:

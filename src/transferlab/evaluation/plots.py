@@ -70,6 +70,19 @@ def save_learning_curves(curves: dict[str, list[tuple[int, float]]], path: str |
     return save_figure(figure, path, dpi=120)
 
 
+def plot_lines(lines: dict[str, list[float]], path: str | Path, xlabel: str, ylabel: str) -> Path:
+    """One line per name over 1, 2, ... (a learning curve by epoch); '(oracle)' dashed."""
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for name, values in lines.items():
+        style = "--" if "(oracle)" in name else "-"
+        axis.plot(range(1, len(values) + 1), values, style, marker="o", markersize=2, label=name)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7)
+    return save_figure(figure, path, dpi=120)
+
+
 def save_figure(figure, path: str | Path, dpi: int) -> Path:
     """Lay out, write (creating the folder) and close ``figure``."""
     figure.tight_layout()

@@ -1,0 +1,76 @@
+"""The ``curve`` kind: a run's test accuracy after every epoch, and what each selection
+protocol would have picked by then -- a learning curve that shows whether a budget
+stopped a method early.
+
+After each validation the target test split is scored (for the record only: nothing reads
+it during training or selection), beside the epoch's source-validation score and, with
+the spec's ``oracle``, its target-validation accuracy. The renderer turns the epochs of
+each row into "by epoch e, the checkpoint source validation would have chosen scores x
+on the target test split" (label-free) and the same for target validation (oracle), and
+draws them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+
+from transferlab.bench.runner import KINDS, train
+from transferlab.bench.spec import Run, Spec
+from transferlab.evaluation.inference import accuracy
+
+
+class EpochTestAccuracy(L.Callback):
+    """Records, per epoch, the validation scores and the target test accuracy; the record
+    travels in the checkpoint, so a resumed run's curve starts at its first epoch."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict] = []
+
+    def state_dict(self) -> dict:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.epochs = list(state_dict["epochs"])
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """After the module has logged its epoch's scores (as the checkpoint reads them)."""
+        if trainer.sanity_checking:
+            return
+        loader = trainer.datamodule.eval_loaders("test")["target"]
+        metrics = trainer.callback_metrics
+        training = pl_module.training
+        pl_module.eval()
+        test_accuracy = accuracy(pl_module, loader)
+        pl_module.train(training)
+        self.epochs.append(
+            {
+                "epoch": trainer.current_epoch,
+                "select_score": float(metrics["val/select_score"]),
+                "target_val_acc": (
+                    float(metrics["val/target_acc"]) if "val/target_acc" in metrics else None
+                ),
+                "target_test_acc": test_accuracy,
+            }
+        )
+
+
+@KINDS.register("curve")
+def curve(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+    recorder = EpochTestAccuracy()
+    result = train(
+        spec, run, overrides, folder, prepare=lambda cli: cli.trainer.callbacks.append(recorder)
+    )
+    return result | {"curve": recorder.epochs}
+
+
+def selected_by_epoch(epochs: list[dict], score: str) -> list[float | None]:
+    """For each epoch e: the target test accuracy of the epoch up to e with the best
+    ``score`` (the first of equals, as the checkpoint callback keeps it)."""
+    best, picked = None, []
+    for row in epochs:
+        if row[score] is not None and (best is None or row[score] > best[score]):
+            best = row
+        picked.append(best["target_test_acc"] if best else None)
+    return picked

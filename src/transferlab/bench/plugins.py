@@ -1,0 +1,3 @@
+"""The benchmark kinds beyond ``train``: importing this module registers them."""
+
+from transferlab.bench import curves, peers  # noqa: F401
