@@ -37,7 +37,9 @@ MINIMAL = {
     "active": lambda: ["-c", config("active/mnist_entropy.yaml"), "--active.budget=40"],
     "explain": lambda: ["--ckpt", "a.ckpt", "--images", "x", "y", "--checks"],
     "predict": lambda: ["--ckpt", "a.ckpt", "--images", "x", "--top_k=2"],
+    "bench": lambda: ["run", "domain_adaptation", "--seeds", "0", "1"],
 }
+ACTION = {"bench": ["run"]}  # bench's options belong to its action
 
 
 @pytest.mark.parametrize("subcommand", entry.SUBCOMMANDS.names())
@@ -47,11 +49,12 @@ def test_every_subcommand_reads_its_printed_config_back_with_dash_c(subcommand, 
     code, printed, _ = run(capsys, subcommand, *MINIMAL[subcommand](), "--print_config")
     assert code == 0 and printed.strip()
     (tmp_path / "options.yaml").write_text(printed)
-    code, again, _ = run(capsys, subcommand, "-c", str(tmp_path / "options.yaml"), "--print_config")
+    options = ["-c", str(tmp_path / "options.yaml"), "--print_config"]
+    code, again, _ = run(capsys, subcommand, *ACTION.get(subcommand, []), *options)
     assert code == 0 and again == printed
-    assert {"compare": "seed: 3", "active": "budget: 40", "explain": "checks: true"}.get(
-        subcommand, ""
-    ) in printed
+    expected = {"compare": "seed: 3", "active": "budget: 40", "explain": "checks: true"}
+    expected["bench"] = "- 1"
+    assert expected.get(subcommand, "") in printed
 
 
 def junk_checkpoint(tmp_path):
@@ -94,6 +97,7 @@ REFUSALS = {
         lambda tmp: ["predict", "--ckpt", junk_checkpoint(tmp), "--images", str(tmp)],
         "junk.ckpt",
     ),
+    "bench": (lambda tmp: ["bench", "run", str(tmp / "nospec.yaml")], "nospec.yaml"),
 }
 
 

@@ -68,8 +68,9 @@ def parser_for(action: str):
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
-        return
+        print("usage: transferlab bench run|render|all [options]  (transferlab bench run -h)")
+        print("\n" + __doc__.strip())
+        raise SystemExit(0)
     action, rest = argv[0], argv[1:]
     if action not in ACTIONS:
         raise ValueError(f"unknown bench action {action!r}; choose from {', '.join(ACTIONS)}")

@@ -90,7 +90,8 @@ def run_spec(
     code = provenance(spec.root)  # the code this process imported, not what is on disk later
     default_threads = torch.get_num_threads()
     done, finished = stored(spec, store), []
-    for run in worker_share(spec, seeds, worker, workers):
+    share = worker_share(spec, seeds, worker, workers)
+    for number, run in enumerate(share, 1):
         if run.key in done or (only and run.key != only):
             continue
         if max_runs is not None and len(finished) >= max_runs:
@@ -99,6 +100,7 @@ def run_spec(
             run_in_its_environment(spec, run)
             done, finished = stored(spec, store), [*finished, run.key]
             continue
+        print(f"{spec.name}: {run.key} ({number} of {len(share)}) ...", flush=True)
         torch.set_num_threads(run.row.threads or spec.threads or default_threads)
         checkpoints = {
             d["label"]: d["checkpoint_path"]
