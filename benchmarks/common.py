@@ -153,12 +153,15 @@ def cell(values: list[float]) -> str:
 def verdict(
     task: str, label: str, values: list[float], baseline: str, base: list[float], note: str = ""
 ) -> str:
-    """One line of the "does it beat its baseline" list under a table: a difference of the
-    means no larger than the larger standard deviation over seeds is called noise."""
-    (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base)
-    difference = mean - base_mean
-    if len(values) > 1 and len(base) > 1 and abs(difference) <= max(std, base_std):
+    """One line of the "does it beat its baseline" list under a table, by the rule of
+    ``transferlab bench``'s tables: ``values`` and ``base`` are per seed, in the same seed
+    order; an effect only when every seed's difference has the same sign and their mean is
+    larger than their standard deviation, otherwise noise."""
+    differences = [ours - theirs for ours, theirs in zip(values, base, strict=True)]
+    mean, spread = mean_std(differences)
+    agree = min(differences) > 0 or max(differences) < 0
+    if len(differences) > 1 and not (agree and abs(mean) > spread):
         word = "is within noise of"
     else:
-        word = "beats" if difference > 0 else "does NOT beat"
-    return f"- {task}: {label} {word} {baseline} ({difference:+.2f} points{note})"
+        word = "beats" if mean > 0 else "does NOT beat"
+    return f"- {task}: {label} {word} {baseline} ({mean:+.2f} ± {spread:.2f} points{note})"
