@@ -57,7 +57,7 @@ data-full: install
 	$(PY) -c 'from transferlab.data.mnist_full import main; main()'
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
-bench: install
+bench: install peers
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/distillation_deploy.py
