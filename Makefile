@@ -62,7 +62,6 @@ bench: install peers
 	$(PY) benchmarks/distillation.py
 	$(PY) benchmarks/distillation_deploy.py
 	$(PY) benchmarks/compression.py
-	$(PY) benchmarks/onnx_parity.py
 	$(PY) benchmarks/active_learning.py
 	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
 	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20

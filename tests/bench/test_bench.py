@@ -138,6 +138,21 @@ def test_a_learning_curve_survives_a_kill_and_ends_at_the_selected_checkpoint(
     assert "| source-only | label-free |" in (tmp_path / "benchmarks/results/tiny.md").read_text()
 
 
+def test_a_kind_with_its_own_table_renders_it(tmp_path, monkeypatch):
+    """export_parity: train, export as ONNX float32 and int8, compare on both test splits."""
+    monkeypatch.chdir(tmp_path)
+    path = tiny_spec(tmp_path, seeds=[0], rows=1)
+    spec = yaml.safe_load(path.read_text()) | {"kind": "export_parity", "caption": "parity"}
+    path.write_text(yaml.safe_dump(spec))
+    main(["run", str(path)])
+    main(["render", str(path)])
+    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
+    assert table.count("| ONNX fp32 |") == 2 and table.count("| ONNX int8 static |") == 2
+    run = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"][0]
+    fp32 = [r["top1_agreement"] for r in run["parity"] if r["model"] == "ONNX fp32"]
+    assert min(fp32) >= 0.999  # float32 ONNX predicts what the PyTorch network predicts
+
+
 def test_spec_mistakes_are_named(tmp_path):
     path = tiny_spec(tmp_path)
     spec = yaml.safe_load(path.read_text())
@@ -183,7 +198,6 @@ SCRIPT_TABLES = {
     "generative": "generative.py",
     "learning_tests": "learning_tests.py",
     "metric_meta": "metric_meta.py",
-    "onnx_parity": "onnx_parity.py",
     "throughput": "throughput.py",
 }
 RESULTS = ROOT / "benchmarks" / "results"

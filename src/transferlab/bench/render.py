@@ -13,7 +13,7 @@ import re
 import statistics
 from pathlib import Path
 
-from transferlab.bench.runner import STORE, stored, strict
+from transferlab.bench.runner import KINDS, STORE, stored, strict
 from transferlab.bench.spec import DEFAULT_TASK, Spec
 
 RESULTS = Path("benchmarks/results")
@@ -201,7 +201,8 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
     markdown = results / f"{spec.name}.md"
-    text = table(spec, ordered)
+    own_table = getattr(KINDS.entry(spec.kind), "table", None)
+    text = own_table(spec, ordered) if own_table else table(spec, ordered)
     if any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
     markdown.write_text(text + "\n")
@@ -269,6 +270,8 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
         return {}
     payload = json.loads(path.read_text())
     runs = payload.get("runs", payload) if isinstance(payload, dict) else payload
+    if not isinstance(runs, list):  # a script's own layout, not runs: nothing to keep
+        return {}
     wanted = {
         (r.task, r.row.label, r.seed): r
         for r in spec.runs(sorted({run.get("seed", 0) for run in runs}))
