@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnistm.yaml \
             configs/source_only/mnist_to_mnistm_oracle.yaml
 
-.PHONY: install train test test-fast docs lint format bench bench-gpu data-full peers clean
+.PHONY: install train test test-fast docs lint format bench bench-gpu data-full data-text peers clean
 
 # pip installs without compiling (one file at a time); compileall then writes the bytecode
 # of every module on all cores. Where PYTHONDONTWRITEBYTECODE is set nothing else would,
@@ -24,6 +24,11 @@ install: $(STAMP)
 ## The main job: source-only vs DANN vs the target oracle on MNIST -> MNIST-M (CPU).
 train: install
 	$(VENV)/bin/transferlab compare $(MAIN_JOB) --json runs/main_job.json --markdown runs/main_job.md
+
+## The four human-rated sentiment corpora (tweets, movie and Amazon reviews, NYT editorials)
+## from the vaderSentiment source distribution on the package index, verified and cached.
+data-text: install
+	$(PY) -c 'from transferlab.data.sentiment import main; main()'
 
 ## The peer libraries the DANN benchmark runs beside ours (optional; see pyproject's peers).
 peers: install

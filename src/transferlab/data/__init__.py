@@ -8,6 +8,7 @@ from transferlab.data.gradual import GradualDigits
 from transferlab.data.image_folders import ImageFolderDomains
 from transferlab.data.semi_supervised import SemiSupervisedDigits, SemiSupervisedImageFolder
 from transferlab.data.shifted import ShiftedDigits
+from transferlab.data.text import TextDomains
 
 __all__ = [
     "ClassSplitDigits",
@@ -21,6 +22,7 @@ __all__ = [
     "SemiSupervisedDigits",
     "SemiSupervisedImageFolder",
     "ShiftedDigits",
+    "TextDomains",
     "TensorDomainDataModule",
     "TorchvisionDigits",
 ]

@@ -1,0 +1,171 @@
+"""Source and target *text* domains, with the same YAML shape as the image ones: swap the
+data module and the backbone, keep the method.
+
+    data:
+      class_path: transferlab.data.TextDomains
+      init_args: {source: movies, target: amazon, tokenizer: minilm, max_length: 64}
+    model:
+      init_args: {backbone: minilm}
+
+A domain is one of the four built-in sentiment corpora (``tweets``, ``movies``,
+``amazon``, ``nyt``: see :mod:`transferlab.data.sentiment`) or a file of your own: CSV with
+a ``text_column`` and a ``label_column``, or JSON lines with those keys. A target file may
+have no label column (unlabeled target text). Each text becomes ``max_length`` token ids of
+the backbone's tokenizer (cut, or padded with its pad id), so that every method that
+concatenates source and target batches works on text unchanged. Bad input is refused before
+training with the file and line named: a missing column, an empty text, a file that is not
+UTF-8, a target label the source does not have.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from transferlab.backbones.text import load_tokenizer
+from transferlab.data.domains import DomainDataModule
+from transferlab.data.image_folders import UNLABELED
+from transferlab.data.sentiment import (
+    SENTIMENT_CLASSES,
+    SENTIMENT_DOMAINS,
+    load_sentiment_domain,
+)
+
+FILE_SUFFIXES = (".csv", ".jsonl")
+
+
+class TokenizedTexts(Dataset):
+    """``(token ids, label)`` pairs held in memory (``label`` -1: unlabeled)."""
+
+    def __init__(self, ids: torch.Tensor, labels: torch.Tensor, texts: list[str]) -> None:
+        self.ids, self.labels, self.texts = ids, labels, texts
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.ids[index], self.labels[index]
+
+
+def read_rows(path: Path, text_column: str, label_column: str) -> list[tuple[str, str | None]]:
+    """``(text, label or None)`` per row of a CSV or JSON-lines file, checked line by line."""
+    if not path.is_file():
+        raise FileNotFoundError(f"text file {path} does not exist")
+    rows, has_labels = [], None
+    with path.open("rb") as handle:
+        lines = handle.read().splitlines()
+    for number, raw in enumerate(lines, 1):
+        try:
+            lines[number - 1] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}, line {number}: not UTF-8 text") from None
+    if path.suffix == ".jsonl":
+        records = [(n, json.loads(line)) for n, line in enumerate(lines, 1) if line.strip()]
+    else:
+        reader = csv.DictReader(lines)
+        if text_column not in (reader.fieldnames or []):
+            raise ValueError(
+                f"{path}: no column {text_column!r} (text_column); columns: {reader.fieldnames}"
+            )
+        records = [(n, row) for n, row in enumerate(reader, 2)]
+    for number, record in records:
+        if text_column not in record:
+            raise ValueError(f"{path}, line {number}: no {text_column!r} (text_column)")
+        text = (record[text_column] or "").strip()
+        if not text:
+            raise ValueError(f"{path}, line {number}: the text is empty")
+        labeled = label_column in record and str(record[label_column] or "").strip() != ""
+        has_labels = labeled if has_labels is None else has_labels
+        if labeled != has_labels:
+            raise ValueError(f"{path}, line {number}: a label is given on some lines only")
+        rows.append((text, str(record[label_column]).strip() if labeled else None))
+    if not rows:
+        raise ValueError(f"{path} holds no texts")
+    return rows
+
+
+class TextDomains(DomainDataModule):
+    """Text classification across two domains (built-in corpora or your own files).
+
+    Args:
+        source: labeled domain: ``tweets``, ``movies``, ``amazon``, ``nyt``, or a
+            ``.csv`` / ``.jsonl`` file.
+        target: the domain to adapt to, the same kinds (a file may have no labels).
+        tokenizer: the backbone's name (``minilm``, ``hf:<name>``): its tokenizer.
+        max_length: token ids per text; longer texts are cut.
+        margin: built-in corpora: a text is positive when its mean rating is at least
+            ``margin``, negative at most ``-margin``; the texts in between are left out.
+        text_column: the text's column (CSV) or key (JSON lines) in a file.
+        label_column: the label's column or key (class names, any strings).
+        cache_dir: where the built-in corpora are cached (default ``~/.cache/transferlab``).
+    """
+
+    def __init__(
+        self,
+        source: str = "movies",
+        target: str = "amazon",
+        tokenizer: str = "minilm",
+        max_length: int = 64,
+        margin: float = 1.0,
+        text_column: str = "text",
+        label_column: str = "label",
+        cache_dir: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(source, target, **kwargs)
+        for name in (source, target):
+            if name not in SENTIMENT_DOMAINS and Path(name).suffix not in FILE_SUFFIXES:
+                raise ValueError(
+                    f"text domain {name!r}: use one of {', '.join(SENTIMENT_DOMAINS)} "
+                    f"or a {' / '.join(FILE_SUFFIXES)} file"
+                )
+        self.tokenizer_name, self.max_length, self.margin = tokenizer, max_length, margin
+        self.columns, self.cache_dir = (text_column, label_column), cache_dir
+        self._loaded: dict[str, TokenizedTexts] = {}
+        self._classes: list[str] | None = None
+
+    @property
+    def classes(self) -> list[str]:
+        if self._classes is None:
+            self._classes = self._class_names()
+        return self._classes
+
+    def _class_names(self) -> list[str]:
+        if self.source in SENTIMENT_DOMAINS:
+            return list(SENTIMENT_CLASSES)
+        labels = [label for _, label in read_rows(Path(self.source), *self.columns)]
+        if None in labels:
+            raise ValueError(f"source {self.source} has no labels ({self.columns[1]!r})")
+        return sorted(set(labels))
+
+    def texts_and_labels(self, name: str) -> tuple[list[str], list[int]]:
+        if name in SENTIMENT_DOMAINS:
+            if Path(self.source).suffix in FILE_SUFFIXES:
+                raise ValueError(f"{name} has the classes {SENTIMENT_CLASSES}; so must the source")
+            return load_sentiment_domain(name, self.margin, self.cache_dir)
+        rows = read_rows(Path(name), *self.columns)
+        index = {c: i for i, c in enumerate(self.classes)}
+        unknown = sorted({label for _, label in rows if label is not None} - set(index))
+        if unknown:
+            raise ValueError(
+                f"{name}: labels {unknown} are not classes of the source {self.source} "
+                f"({', '.join(self.classes)})"
+            )
+        return [t for t, _ in rows], [UNLABELED if lab is None else index[lab] for _, lab in rows]
+
+    def load_domain(self, name: str, train: bool) -> Dataset:
+        if name not in self._loaded:
+            texts, labels = self.texts_and_labels(name)
+            tokens = load_tokenizer(self.tokenizer_name)(
+                texts,
+                padding="max_length",
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
+            self._loaded[name] = TokenizedTexts(tokens["input_ids"], torch.tensor(labels), texts)
+        return self._loaded[name]

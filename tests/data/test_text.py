@@ -1,0 +1,77 @@
+"""Text domains: the built-in sentiment corpora, and a user's CSV / JSON-lines files with
+every bad input refused before training, the file and line named."""
+
+import json
+import re
+
+import pytest
+import torch
+
+from transferlab.data.sentiment import SENTIMENT_DOMAINS, load_sentiment_domain
+from transferlab.data.text import TextDomains
+
+
+def test_the_four_sentiment_domains_hold_rated_texts_of_both_classes():
+    for name in SENTIMENT_DOMAINS:
+        texts, labels = load_sentiment_domain(name)
+        assert len(texts) == len(labels) > 1000 and {0, 1} == set(labels), name
+    loose, _ = load_sentiment_domain("tweets", margin=0.0)
+    strict, _ = load_sentiment_domain("tweets", margin=2.0)
+    assert len(strict) < len(loose)  # texts the raters did not agree on are left out
+
+
+def setup(data: TextDomains) -> TextDomains:
+    data.setup("fit")
+    return data
+
+
+def write_csv(path, rows, header="text,label"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+GOOD = [
+    f'"review {i} was {"great" if i % 2 else "awful"}",{"pos" if i % 2 else "neg"}'
+    for i in range(40)
+]
+
+
+def test_own_csv_and_jsonl_files_train_with_an_unlabeled_target(tmp_path):
+    source = write_csv(tmp_path / "source.csv", GOOD)
+    target = tmp_path / "target.jsonl"
+    target.write_text("\n".join(json.dumps({"text": f"item {i} is fine"}) for i in range(30)))
+    data = setup(TextDomains(source, str(target), max_length=16, batch_size=8))
+    assert data.classes == ["neg", "pos"]
+    ids, label = data.load_domain(source, train=True)[0]
+    assert ids.shape == (16,) and ids.dtype == torch.long and label in (0, 1)
+    assert (data.load_domain(str(target), train=True).labels == -1).all()
+    batch = next(iter(data.train_dataloader()))[0]
+    assert batch["target"].shape == (8, 16)  # target texts arrive without labels
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing column", "empty text", "not utf-8", "unknown target label", "not a domain"],
+)
+def test_bad_text_input_is_named(case, tmp_path):
+    source = write_csv(tmp_path / "source.csv", GOOD)
+    target = write_csv(tmp_path / "target.csv", GOOD[:10])
+    expected = {
+        "missing column": "no column 'text' (text_column)",
+        "empty text": "line 3: the text is empty",
+        "not utf-8": "line 2: not UTF-8 text",
+        "unknown target label": "labels ['meh'] are not classes of the source",
+        "not a domain": "text domain 'reviews.txt'",
+    }[case]
+    if case == "missing column":
+        source = write_csv(tmp_path / "source.csv", GOOD, header="body,label")
+    elif case == "empty text":
+        target = write_csv(tmp_path / "target.csv", [GOOD[0], '"  ",pos'])
+    elif case == "not utf-8":
+        (tmp_path / "target.csv").write_bytes(b"text,label\n\xff\xfe bad,pos\n")
+    elif case == "unknown target label":
+        target = write_csv(tmp_path / "target.csv", [GOOD[0], "so so,meh"])
+    else:
+        target = "reviews.txt"
+    with pytest.raises((ValueError, FileNotFoundError), match=re.escape(expected)):
+        setup(TextDomains(source, target, max_length=16))
