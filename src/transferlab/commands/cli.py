@@ -54,11 +54,14 @@ def use_wandb_offline_without_key() -> None:
 
 
 def default_run_name(config) -> str:
-    """``<Method>_<source>_to_<target>``, or the method alone for other data."""
+    """``<Method>_<source>_to_<target>``, or the method alone for other data; a domain given
+    as a file (a text CSV) is named by its stem, so the folder stays under the runs root."""
     method = str(config.model.class_path).rsplit(".", 1)[-1]
     data = config.data.init_args if "init_args" in config.data else {}
     source, target = data.get("source"), data.get("target")
-    return f"{method}_{source}_to_{target}" if source and target else method
+    if not (source and target):
+        return method
+    return f"{method}_{Path(str(source)).stem}_to_{Path(str(target)).stem}"
 
 
 # the run folders this process claimed, so that a refused run can take its folder back
