@@ -1,4 +1,5 @@
-"""``transferlab predict --ckpt CKPT --images DIR_OR_GLOB --output predictions.csv``.
+"""``transferlab predict --ckpt CKPT --images DIR_OR_GLOB --output predictions.csv``, or
+``--texts FILE.csv`` for a checkpoint trained on text.
 
 Points a trained checkpoint of any classifying method at image files and writes, per
 readable file, the predicted class name, its probability and the top-k alternatives. The
@@ -31,6 +32,7 @@ from transferlab.data.image_folders import (
     image_files,
     unreadable_message,
 )
+from transferlab.data.text import read_rows, tokenize
 
 
 def resolve_images(patterns: str | list[str]) -> list[Path]:
@@ -74,15 +76,35 @@ def predict_files(
     return torch.cat(trainer.predict(model, dataloaders=loader))
 
 
+def predict_texts(model, info: dict, names: list[str], args) -> Path:
+    """``--texts``: one row per text, the text itself in the first column."""
+    spec = info.get("input") or {}
+    if "tokenizer" not in spec:
+        raise ValueError(f"{args.ckpt} was not trained on text; use --images")
+    texts = [text for text, _ in read_rows(Path(args.texts), args.text_column, "")]
+    loader = DataLoader(tokenize(texts, spec["tokenizer"], spec["max_length"]), args.batch_size)
+    trainer = L.Trainer(accelerator="auto", devices=1, logger=False, enable_progress_bar=False)
+    probabilities = torch.cat(trainer.predict(model, dataloaders=loader))
+    output = Path(args.output)
+    write_predictions(output, texts, probabilities, names, args.top_k, first_column="text")
+    print(f"wrote {len(texts)} predictions to {output}")
+    return output
+
+
 def write_predictions(
-    output: Path, files: list[Path], probabilities: torch.Tensor, names: list[str], top_k: int
+    output: Path,
+    files: list,
+    probabilities: torch.Tensor,
+    names: list[str],
+    top_k: int,
+    first_column: str = "path",
 ) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     k = min(top_k, probabilities.shape[1])
     top_probabilities, top_classes = probabilities.topk(k, dim=1)
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["path", "predicted_class", "probability", "top_k"])
+        writer.writerow([first_column, "predicted_class", "probability", "top_k"])
         for path, values, classes in zip(files, top_probabilities, top_classes, strict=True):
             alternatives = ";".join(
                 f"{names[c]}:{p:.4f}"
@@ -103,8 +125,12 @@ def main(argv: list[str] | None = None) -> Path:
     parser = command_parser("predict", __doc__)
     parser.add_argument("--ckpt", required=True, help="a checkpoint written by transferlab fit")
     parser.add_argument(
-        "--images", required=True, nargs="+", help="folders, image files or glob patterns"
+        "--images", nargs="+", default=None, help="folders, image files or glob patterns"
     )
+    parser.add_argument(
+        "--texts", default=None, help="a .csv / .jsonl of texts (a checkpoint trained on text)"
+    )
+    parser.add_argument("--text_column", default="text", help="the texts' column or key")
     parser.add_argument("--output", default="predictions.csv", help="CSV file to write")
     parser.add_argument("--top_k", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=64)
@@ -114,8 +140,12 @@ def main(argv: list[str] | None = None) -> Path:
     )
     args = parse(parser, argv)
 
+    if bool(args.images) == bool(args.texts):
+        raise ValueError("give --images (folders, files, globs) or --texts (a .csv / .jsonl)")
     model, info = load_method(args.ckpt)
     names = info.get("class_names") or [str(i) for i in range(model.num_classes)]
+    if args.texts:
+        return predict_texts(model, info, names, args)
     files = resolve_images(args.images)
     bad = find_unreadable(files)
     if bad:

@@ -38,6 +38,14 @@ from transferlab.data.sentiment import (
 FILE_SUFFIXES = (".csv", ".jsonl")
 
 
+def tokenize(texts: list[str], tokenizer: str, max_length: int) -> torch.Tensor:
+    """``(len(texts), max_length)`` token ids, cut or padded with the pad id."""
+    tokens = load_tokenizer(tokenizer)(
+        texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    return tokens["input_ids"]
+
+
 class TokenizedTexts(Dataset):
     """``(token ids, label)`` pairs held in memory (``label`` -1: unlabeled)."""
 
@@ -129,6 +137,14 @@ class TextDomains(DomainDataModule):
         self._classes: list[str] | None = None
 
     @property
+    def input_spec(self) -> dict:
+        """What the checkpoint records so that ``transferlab predict --texts`` can tokenize."""
+        return {"tokenizer": self.tokenizer_name, "max_length": self.max_length}
+
+    def tokenize(self, texts: list[str]) -> torch.Tensor:
+        return tokenize(texts, self.tokenizer_name, self.max_length)
+
+    @property
     def classes(self) -> list[str]:
         if self._classes is None:
             self._classes = self._class_names()
@@ -160,12 +176,6 @@ class TextDomains(DomainDataModule):
     def load_domain(self, name: str, train: bool) -> Dataset:
         if name not in self._loaded:
             texts, labels = self.texts_and_labels(name)
-            tokens = load_tokenizer(self.tokenizer_name)(
-                texts,
-                padding="max_length",
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            )
-            self._loaded[name] = TokenizedTexts(tokens["input_ids"], torch.tensor(labels), texts)
+            ids = self.tokenize(texts)
+            self._loaded[name] = TokenizedTexts(ids, torch.tensor(labels), texts)
         return self._loaded[name]

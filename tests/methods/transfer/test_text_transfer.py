@@ -8,6 +8,7 @@ Measured at this budget (30 steps of 16 texts of 32 tokens, one thread), seeds 0
 the share of positives (about 0.62).
 """
 
+import csv
 import statistics
 
 import pytest
@@ -16,6 +17,7 @@ import torch
 from tests.conftest import QUIET, build_cli, config
 from transferlab.commands.cli import NO_CALLBACKS
 from transferlab.commands.compare import run_config
+from transferlab.commands.predict import main as predict
 from transferlab.data.sentiment import load_sentiment_domain
 
 BUDGET = [
@@ -38,6 +40,26 @@ def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
     assert result.source_test_acc > 0.65  # chance 0.5; lowest of three seeds 0.712
     majority = statistics.fmean(load_sentiment_domain("amazon")[1])
     assert result.target_test_acc > majority + 0.1  # lowest of three seeds: majority + 0.18
+
+    # the checkpoint classifies a user's CSV of texts into a CSV, the text in a column
+    texts = tmp_path / "new_reviews.csv"
+    texts.write_text('text\n"Absolutely wonderful, I love it"\n"Broke after a day, awful"\n')
+    output = predict(
+        [
+            "--ckpt",
+            result.checkpoint_path,
+            "--texts",
+            str(texts),
+            "--output",
+            str(tmp_path / "p.csv"),
+        ]
+    )
+    rows = list(csv.DictReader(output.open()))
+    assert [row["text"] for row in rows] == [
+        "Absolutely wonderful, I love it",
+        "Broke after a day, awful",
+    ]
+    assert [row["predicted_class"] for row in rows] == ["positive", "negative"]
 
 
 def test_dann_trains_on_text_unchanged(tmp_path):

@@ -100,7 +100,8 @@ class MethodModule(L.LightningModule):
         # what selects this method's checkpoints, named in every table it reaches
         self.selection_protocol = ORACLE_PROTOCOL if oracle else "source_val_acc"
         self.class_names: list[str] | None = None
-        self.input_spec: dict | None = None  # image size and normalisation, for predict
+        # image size and normalisation, or a text tokenizer and length: for predict
+        self.input_spec: dict | None = None
         self._in_training_batch = False
 
     @property
@@ -198,7 +199,9 @@ class MethodModule(L.LightningModule):
             )
         if getattr(datamodule, "classes", None) is not None:
             self.class_names = list(datamodule.classes)
-        if all(hasattr(datamodule, key) for key in ("image_size", "mean", "std")):
+        if getattr(datamodule, "input_spec", None) is not None:  # text: its tokenizer
+            self.input_spec = dict(datamodule.input_spec)
+        elif all(hasattr(datamodule, key) for key in ("image_size", "mean", "std")):
             self.input_spec = {
                 "image_size": int(datamodule.image_size),
                 "mean": [float(v) for v in datamodule.mean],
