@@ -50,7 +50,8 @@ class TextEncoder(nn.Module):
         from transformers import AutoModel
         from transformers.utils import logging
 
-        logging.set_verbosity_error()  # no progress bars or load reports per construction
+        logging.set_verbosity_error()  # no load reports per construction
+        logging.disable_progress_bar()
         self.encoder = AutoModel.from_pretrained(model_path(name))
         self.encoder.train()  # from_pretrained leaves it in eval mode: its dropout off
         self.pad_id = int(self.encoder.config.pad_token_id or 0)

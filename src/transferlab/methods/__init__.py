@@ -41,7 +41,7 @@ from transferlab.methods.semi_supervised import (
     SelfTraining,
     SemiSupervisedModule,
 )
-from transferlab.methods.transfer import FeatureExtraction, FineTuning, SourceOnly
+from transferlab.methods.transfer import FeatureExtraction, FineTuning, LoRA, SourceOnly
 from transferlab.registry import METHODS
 
 FAMILY_BASES = [
