@@ -6,19 +6,15 @@ import json
 import os
 import platform
 import shlex
-import statistics
 from pathlib import Path
 
 import torch
 
-from transferlab.bench.runner import strict
+from transferlab.commands.bench.render import mean_std, paired
+from transferlab.commands.bench.runner import strict
 from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def machine() -> dict:
@@ -37,15 +33,6 @@ def merged(paths: list[Path]) -> dict:
     """One payload from result JSONs written by parallel processes (e.g. one per seed)."""
     payloads = [json.loads(Path(path).read_text()) for path in paths]
     return {**payloads[0], "runs": [run for payload in payloads for run in payload["runs"]]}
-
-
-def write_merged(output: str, names: list[str], table, order: list[str] | None = None) -> None:
-    """Join result files written by parallel processes into ``output``, its table made by
-    ``table(runs)``; ``order`` lists the labels in the order their rows should come."""
-    payload = merged([RESULTS / f"{name}.json" for name in names])
-    if order:
-        payload["runs"].sort(key=lambda run: order.index(run["label"]))
-    write(output, payload, table(payload["runs"]))
 
 
 def write(name: str, payload: dict, table: str) -> None:
@@ -100,42 +87,6 @@ def run_one(
     return {"label": label, "task": task, **asdict(result)}
 
 
-def run_grid(methods: dict[str, str], tasks: list[str], seeds: list[int]) -> list[dict]:
-    """fit + test every (task, method, seed); a task is ``source:target``."""
-    runs = []
-    for task in tasks:
-        source, target = task.split(":")
-        domains = [f"--data.init_args.source={source}", f"--data.init_args.target={target}"]
-        for label, config in methods.items():
-            for seed in seeds:
-                runs.append(run_one(label, task, config, seed, domains))
-    return runs
-
-
-def summary_rows(runs: list[dict], task: str, labels: list[str]) -> tuple[list[str], dict]:
-    """Markdown rows (mean ± std) for one task, and the mean target accuracy per label."""
-    rows, means = [], {}
-    for label in labels:
-        mine = [r for r in runs if r["task"] == task and r["label"] == label]
-        target = mean_std([100 * r["target_test_acc"] for r in mine])
-        source = mean_std([100 * r["source_test_acc"] for r in mine])
-        seconds = mean_std([r["fit_seconds"] for r in mine])
-        means[label] = target[0]
-        rows.append(
-            f"| {task.replace(':', ' → ')} | {label} | {target[0]:.2f} ± {target[1]:.2f} | "
-            f"{source[0]:.2f} ± {source[1]:.2f} | {mine[0]['protocol']} | {len(mine)} | "
-            f"{seconds[0]:.0f} |"
-        )
-    return rows, means
-
-
-TABLE_HEAD = [
-    "| task | method | target test acc | source test acc | checkpoint selected by | seeds "
-    "| fit s |",
-    "|---|---|---|---|---|---|---|",
-]
-
-
 def grouped(runs: list[dict]) -> dict[str, dict[str, list[dict]]]:
     """``{task: {label: runs}}``, in the order the runs were made."""
     groups: dict[str, dict[str, list[dict]]] = {}
@@ -157,10 +108,8 @@ def verdict(
     ``transferlab bench``'s tables: ``values`` and ``base`` are per seed, in the same seed
     order; an effect only when every seed's difference has the same sign and their mean is
     larger than their standard deviation, otherwise noise."""
-    differences = [ours - theirs for ours, theirs in zip(values, base, strict=True)]
-    mean, spread = mean_std(differences)
-    agree = min(differences) > 0 or max(differences) < 0
-    if len(differences) > 1 and not (agree and abs(mean) > spread):
+    mean, spread, effect = paired(values, base)
+    if len(values) > 1 and not effect:
         word = "is within noise of"
     else:
         word = "beats" if mean > 0 else "does NOT beat"

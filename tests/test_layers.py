@@ -1,7 +1,6 @@
 """Imports flow one way, down these floors; a lower floor that needs something from a
 higher one means the shared piece belongs lower:
 
-    5  bench                                      benchmark specs, their runner and tables
     4  commands                                   the `transferlab` command and its parts
     3  methods   active   explain   deploy        what a user runs: methods, loops, transforms
     2  data   evaluation   callbacks   shift      what methods stand on
@@ -21,7 +20,6 @@ import transferlab
 
 SRC = pathlib.Path(transferlab.__file__).parent
 FLOORS = {
-    "bench": 5,
     "commands": 4,
     "methods": 3,
     "active": 3,

@@ -10,11 +10,11 @@ import torch
 import yaml
 
 from tests.conftest import ROOT
-from transferlab.bench.command import main
-from transferlab.bench.curves import selected_by_epoch
-from transferlab.bench.runner import run_spec, stored
-from transferlab.bench.spec import all_specs, load_spec
 from transferlab.checkpoints import load_file
+from transferlab.commands.bench.command import main
+from transferlab.commands.bench.curves import selected_by_epoch
+from transferlab.commands.bench.runner import run_spec, stored
+from transferlab.commands.bench.spec import all_specs, load_spec
 
 TINY = [
     "--trainer.limit_train_batches=3",

@@ -5,9 +5,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from transferlab.bench.runner import run_spec, stored
-from transferlab.bench.spec import load_spec
 from transferlab.checkpoints import load_file
+from transferlab.commands.bench.runner import run_spec, stored
+from transferlab.commands.bench.spec import load_spec
 
 SHORT = [
     "--trainer.max_epochs=2",

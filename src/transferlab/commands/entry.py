@@ -59,7 +59,7 @@ SUBCOMMANDS.add(
 )
 SUBCOMMANDS.add(
     "bench",
-    "transferlab.bench.command",
+    "transferlab.commands.bench.command",
     help="run benchmark specs (benchmarks/specs/) and render their results tables",
 )
 # exceptions that mean bad input from the user, not a bug: reported in one line

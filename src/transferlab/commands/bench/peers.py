@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from transferlab.bench.runner import KINDS, train
-from transferlab.bench.spec import Run, Spec
+from transferlab.commands.bench.runner import KINDS, train
+from transferlab.commands.bench.spec import Run, Spec
 
 
 def with_dalib(model) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from transferlab.bench.render import fill_blocks, render
-from transferlab.bench.runner import missing, run_in_processes, run_spec
-from transferlab.bench.spec import all_specs, load_spec
+from transferlab.commands.bench.render import fill_blocks, render
+from transferlab.commands.bench.runner import missing, run_in_processes, run_spec
+from transferlab.commands.bench.spec import all_specs, load_spec
 from transferlab.commands.options import command_parser, parse
 
 ACTIONS = ("run", "render", "all")

@@ -13,8 +13,8 @@ import re
 import statistics
 from pathlib import Path
 
-from transferlab.bench.runner import KINDS, STORE, stored, strict
-from transferlab.bench.spec import DEFAULT_TASK, Spec
+from transferlab.commands.bench.runner import KINDS, STORE, stored, strict
+from transferlab.commands.bench.spec import DEFAULT_TASK, Spec
 
 RESULTS = Path("benchmarks/results")
 BLOCK = re.compile(r"(<!-- results:(\w+) -->).*?(<!-- /results:\2 -->)", re.S)
@@ -43,6 +43,16 @@ def grouped(spec: Spec, runs: list[dict]) -> list[tuple[str, str, list[dict]]]:
     return groups
 
 
+def paired(ours: list[float], theirs: list[float]) -> tuple[float, float, bool]:
+    """Per-seed differences ``ours - theirs`` (same seed order): their mean, their std, and
+    whether they are an effect -- every seed agrees on the sign and the mean clears the std.
+    The one within-noise rule of every table, rendered here or by a script."""
+    differences = [a - b for a, b in zip(ours, theirs, strict=True)]
+    mean, spread = mean_std(differences)
+    agree = min(differences) > 0 or max(differences) < 0
+    return mean, spread, len(differences) > 1 and agree and abs(mean) > spread
+
+
 def versus(mine: list[dict], base: list[dict] | None) -> str:
     """The difference to the baseline row, and whether it stands above seed noise.
 
@@ -57,11 +67,8 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     theirs = {r["seed"]: 100 * r["target_test_acc"] for r in base}
     common = sorted(set(ours) & set(theirs))
     if len(common) > 1:
-        differences = [ours[seed] - theirs[seed] for seed in common]
-        mean, spread = mean_std(differences)
-        agree = min(differences) > 0 or max(differences) < 0
-        noise = "" if agree and abs(mean) > spread else " (within noise)"
-        return f"{mean:+.2f} ± {spread:.2f}{noise}"
+        mean, spread, effect = paired([ours[s] for s in common], [theirs[s] for s in common])
+        return f"{mean:+.2f} ± {spread:.2f}" + ("" if effect else " (within noise)")
     difference = mean_std(list(ours.values()))[0] - mean_std(list(theirs.values()))[0]
     if len(ours) < 2 or len(theirs) < 2:
         return f"{difference:+.2f} (one seed: no spread)"
@@ -212,7 +219,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
 def curve_points(spec: Spec, runs: list[dict]) -> dict[str, dict[str, list[float]]]:
     """Per row (``task: label``), per protocol, the mean over seeds of what it had selected
     by each epoch, in %."""
-    from transferlab.bench.curves import selected_by_epoch
+    from transferlab.commands.bench.curves import selected_by_epoch
 
     protocols = {"label-free": "select_score"}
     if spec.oracle:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transferlab.bench.runner import train
-from transferlab.bench.spec import Run, Spec
+from transferlab.commands.bench.runner import train
+from transferlab.commands.bench.spec import Run, Spec
 
 FORMATS = {"none": "ONNX fp32", "static": "ONNX int8 static"}
 GOAL = 0.999  # float32 top-1 agreement

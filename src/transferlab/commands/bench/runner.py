@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from transferlab.bench.provenance import provenance
-from transferlab.bench.spec import CHECKPOINT_OF, Run, Spec
+from transferlab.commands.bench.provenance import provenance
+from transferlab.commands.bench.spec import CHECKPOINT_OF, Run, Spec
 from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
 from transferlab.registry import Registry
 
@@ -26,7 +26,7 @@ STORE = Path("runs/bench")
 # recorded in each run's provenance, since they are part of its protocol
 BENCH_OVERRIDES = "BENCH_OVERRIDES"
 
-KINDS = Registry("benchmark kind", filled_by="transferlab.bench.plugins")
+KINDS = Registry("benchmark kind", filled_by="transferlab.commands.bench.plugins")
 """How a spec's runs are measured: ``train`` (fit + test, the default); special
 measurements (latency, curves, compression rows) register here as plug-ins."""
 

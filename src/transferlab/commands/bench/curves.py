@@ -16,8 +16,8 @@ from pathlib import Path
 
 import lightning as L
 
-from transferlab.bench.runner import KINDS, train
-from transferlab.bench.spec import Run, Spec
+from transferlab.commands.bench.runner import KINDS, train
+from transferlab.commands.bench.spec import Run, Spec
 from transferlab.evaluation.inference import accuracy
 
 
