@@ -81,7 +81,7 @@ def predict_texts(model, info: dict, names: list[str], args) -> Path:
     spec = info.get("input") or {}
     if "tokenizer" not in spec:
         raise ValueError(f"{args.ckpt} was not trained on text; use --images")
-    texts = [text for text, _ in read_rows(Path(args.texts), args.text_column, "")]
+    texts = [text for text, _ in read_rows(Path(args.texts), args.text_column, None)]
     loader = DataLoader(tokenize(texts, spec["tokenizer"], spec["max_length"]), args.batch_size)
     trainer = L.Trainer(accelerator="auto", devices=1, logger=False, enable_progress_bar=False)
     probabilities = torch.cat(trainer.predict(model, dataloaders=loader))

@@ -59,8 +59,11 @@ class TokenizedTexts(Dataset):
         return self.ids[index], self.labels[index]
 
 
-def read_rows(path: Path, text_column: str, label_column: str) -> list[tuple[str, str | None]]:
-    """``(text, label or None)`` per row of a CSV or JSON-lines file, checked line by line."""
+def read_rows(
+    path: Path, text_column: str, label_column: str | None
+) -> list[tuple[str, str | None]]:
+    """``(text, label or None)`` per row of a CSV or JSON-lines file, checked line by line;
+    ``label_column`` None reads the texts alone (what ``transferlab predict`` classifies)."""
     if not path.is_file():
         raise FileNotFoundError(f"text file {path} does not exist")
     rows, has_labels = [], None
@@ -86,7 +89,11 @@ def read_rows(path: Path, text_column: str, label_column: str) -> list[tuple[str
         text = (record[text_column] or "").strip()
         if not text:
             raise ValueError(f"{path}, line {number}: the text is empty")
-        labeled = label_column in record and str(record[label_column] or "").strip() != ""
+        labeled = (
+            label_column is not None
+            and label_column in record
+            and str(record[label_column] or "").strip() != ""
+        )
         has_labels = labeled if has_labels is None else has_labels
         if labeled != has_labels:
             raise ValueError(f"{path}, line {number}: a label is given on some lines only")
