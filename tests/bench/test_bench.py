@@ -153,6 +153,20 @@ def test_a_kind_with_its_own_table_renders_it(tmp_path, monkeypatch):
     assert min(fp32) >= 0.999  # float32 ONNX predicts what the PyTorch network predicts
 
 
+def test_a_row_with_env_runs_in_its_own_process_started_with_it(tmp_path, monkeypatch):
+    """``env`` acts when torch is imported: the row runs in a new process, and its
+    provenance shows the CPU kernels it asked for and its thread count."""
+    monkeypatch.chdir(tmp_path)
+    path = tiny_spec(tmp_path, seeds=[0], rows=1)
+    spec = yaml.safe_load(path.read_text())
+    spec["rows"][0] |= {"threads": 1, "env": {"ATEN_CPU_CAPABILITY": "default"}}
+    path.write_text(yaml.safe_dump(spec))
+    spec = load_spec(str(path), root=ROOT)
+    assert run_spec(spec) == ["source-only__seed0"]
+    provenance = stored(spec)["source-only__seed0"]["provenance"]
+    assert provenance["cpu_capability"] == "DEFAULT" and provenance["threads"] == 1
+
+
 def test_spec_mistakes_are_named(tmp_path):
     path = tiny_spec(tmp_path)
     spec = yaml.safe_load(path.read_text())

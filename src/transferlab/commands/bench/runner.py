@@ -130,11 +130,16 @@ def run_spec(
     return finished
 
 
+def bench_run_command(spec: Spec, *options: str) -> list[str]:
+    """``transferlab bench run`` of this spec (under its name) in a new process."""
+    command = [sys.executable, "-m", "transferlab.commands", "bench", "run", str(spec.path)]
+    return [*command, "--name", spec.name, *options]
+
+
 def run_in_its_environment(spec: Spec, run: Run) -> None:
     """Variables such as ``ATEN_CPU_CAPABILITY`` act when torch is imported: the run gets a
     process of its own, started with the row's ``env``."""
-    command = [sys.executable, "-m", "transferlab.commands", "bench", "run", str(spec.path)]
-    command += ["--name", spec.name, "--only", run.key, "--seeds", str(run.seed)]
+    command = bench_run_command(spec, "--only", run.key, "--seeds", str(run.seed))
     if subprocess.run(command, env=os.environ | run.row.env).returncode != 0:
         raise RuntimeError(f"{run.key} failed in its own process; run again to resume")
 
@@ -172,21 +177,7 @@ def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
     """Split ``spec`` over ``workers`` processes sharing the store; wait for all."""
     seed_args = ["--seeds", *map(str, seeds)] if seeds else []
     processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "transferlab.commands",
-                "bench",
-                "run",
-                str(spec.path),
-                "--name",
-                spec.name,
-                "--worker",
-                f"{i}/{workers}",
-                *seed_args,
-            ]
-        )
+        subprocess.Popen(bench_run_command(spec, "--worker", f"{i}/{workers}", *seed_args))
         for i in range(workers)
     ]
     failed = [p.args for p in processes if p.wait() != 0]
