@@ -12,8 +12,8 @@ import yaml
 from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
-from transferlab.commands.bench.curves import selected_by_epoch
-from transferlab.commands.bench.runner import run_spec, stored
+from transferlab.commands.bench.kinds.curves import selected_by_epoch
+from transferlab.commands.bench.runner import KINDS, run_spec, stored
 from transferlab.commands.bench.spec import all_specs, load_spec
 
 TINY = [
@@ -180,6 +180,28 @@ def test_spec_mistakes_are_named(tmp_path):
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(FileNotFoundError, match="row DANN: no config configs/nope.yaml"):
         load_spec(str(path), root=ROOT)
+    spec["rows"][1] = {"label": "DANN", "config": "configs/dann/mnist_to_mnistm.yaml"}
+    spec["rows"][1]["options"] = {"budget": 3}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match=r"row DANN: unknown options \['budget'\] of kind train"):
+        load_spec(str(path), root=ROOT)
+    spec["kind"] = "lottery"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="tiny.yaml: unknown kind 'lottery'"):
+        load_spec(str(path), root=ROOT)
+
+
+def test_a_kind_reads_its_declared_options_with_the_spec_and_row_values_over_them(tmp_path):
+    options = {"fp32_goal": 0.999, "threads": 1, "images": 100}
+    if "parity_with_options" not in KINDS:
+        KINDS.add("parity_with_options", KINDS.get("export_parity"), options=options)
+    path = tiny_spec(tmp_path, rows=1)
+    spec = yaml.safe_load(path.read_text()) | {"kind": "parity_with_options"}
+    spec["options"] = {"threads": 2}
+    spec["rows"][0]["options"] = {"fp32_goal": 0.99}
+    path.write_text(yaml.safe_dump(spec))
+    run = load_spec(str(path), root=ROOT).runs()[0]
+    assert run.options == {"fp32_goal": 0.99, "threads": 2, "images": 100}
 
 
 def test_every_spec_loads_and_every_row_names_a_config():

@@ -209,7 +209,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     )
     markdown = results / f"{spec.name}.md"
     own_table = getattr(KINDS.entry(spec.kind), "table", None)
-    text = own_table(spec, ordered) if own_table else table(spec, ordered)
+    text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
     if any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
     markdown.write_text(text + "\n")
@@ -219,7 +219,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
 def curve_points(spec: Spec, runs: list[dict]) -> dict[str, dict[str, list[float]]]:
     """Per row (``task: label``), per protocol, the mean over seeds of what it had selected
     by each epoch, in %."""
-    from transferlab.commands.bench.curves import selected_by_epoch
+    from transferlab.commands.bench.kinds.curves import selected_by_epoch
 
     protocols = {"label-free": "select_score"}
     if spec.oracle:

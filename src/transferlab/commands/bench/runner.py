@@ -26,7 +26,7 @@ STORE = Path("runs/bench")
 # recorded in each run's provenance, since they are part of its protocol
 BENCH_OVERRIDES = "BENCH_OVERRIDES"
 
-KINDS = Registry("benchmark kind", filled_by="transferlab.commands.bench.plugins")
+KINDS = Registry("benchmark kind", filled_by="transferlab.commands.bench.kinds")
 """How a spec's runs are measured: ``train`` (fit + test, the default); special
 measurements (latency, curves, compression rows) register here as plug-ins."""
 

@@ -32,6 +32,8 @@
     columns:                                    # more test metrics of the same checkpoint
       - {title: BBSE re-weighted, metric: test/target_acc_bbse}   # or a run's field:
       - {title: labeled-val acc, metric: select_score}             # the selection score
+    options: {threads: 2}                       # settings of the spec's kind (a row may
+                                                # set its own under options: too)
 
 Every row names a config file in ``configs/``: no run is defined inside a script.
 """
@@ -39,7 +41,7 @@ Every row names a config file in ``configs/``: no run is defined inside a script
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -49,8 +51,9 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
+ROW_KEYS |= {"options"}
 DEFAULT_TASK = "-"
 
 
@@ -64,6 +67,7 @@ class Row:
     threads: int | None = None
     env: dict[str, str] = field(default_factory=dict)
     kind: str | None = None  # how this row is measured, if not as the spec's kind
+    options: dict = field(default_factory=dict)  # its kind's settings, resolved
 
     def needs(self) -> set[str]:
         """Labels of the rows whose checkpoints this row's overrides name."""
@@ -78,6 +82,11 @@ class Run:
     row: Row
     seed: int
     overrides: tuple[str, ...]
+
+    @property
+    def options(self) -> dict:
+        """The settings of the kind that measures it."""
+        return self.row.options
 
     @property
     def key(self) -> str:
@@ -105,6 +114,7 @@ class Spec:
     columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
     gap: tuple[str, str] | None = None  # (low, high) row labels
     threads: int | None = None
+    options: dict = field(default_factory=dict)  # settings of the kind, for every row
 
     def runs(self, seeds: list[int] | None = None) -> list[Run]:
         """Every run, seed-major (a complete one-seed table exists early), rows in order
@@ -153,6 +163,17 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
                 f"{path}: row {row.label} needs the checkpoint of {sorted(later)}, "
                 "which must be an earlier row"
             )
+    kind = raw.get("kind", "train")
+    options = read_options(path, "", kind, raw.get("options"))
+    rows = [  # each row's options: its kind's defaults, the spec's, then its own
+        replace(
+            row,
+            options=read_options(
+                path, f"row {row.label}: ", row.kind or kind, options | row.options
+            ),
+        )
+        for row in rows
+    ]
     baseline = raw.get("baseline") or ()
     baseline = (baseline,) if isinstance(baseline, str) else tuple(baseline)
     if not set(baseline) <= set(labels):
@@ -171,11 +192,31 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         baseline=baseline,
         oracle=bool(raw.get("oracle", False)),
         validators=label_free_validators(tuple(raw.get("validators") or ())),
-        kind=raw.get("kind", "train"),
+        kind=kind,
         columns=read_columns(path, raw.get("columns") or []),
         gap=read_gap(path, raw.get("gap"), labels),
         threads=raw.get("threads"),
+        options=options,
     )
+
+
+def read_options(path: Path, where: str, kind: str, options) -> dict:
+    """A kind's settings: its declared defaults, overridden by the spec's and the row's."""
+    from transferlab.commands.bench.runner import KINDS
+
+    if kind not in KINDS:
+        raise ValueError(f"{path}: {where}unknown kind {kind!r}; known: {list(KINDS.names())}")
+    declared = KINDS.entry(kind).meta.get("options", {})
+    options = options or {}
+    if not isinstance(options, dict):
+        raise ValueError(f"{path}: {where}options is a mapping of {kind}'s settings")
+    unknown = set(options) - set(declared)
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ValueError(
+            f"{path}: {where}unknown options {sorted(unknown)} of kind {kind}; known: {known}"
+        )
+    return dict(declared) | options
 
 
 def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
@@ -216,6 +257,7 @@ def read_row(path: Path, root: Path, entry) -> Row:
         threads=entry.get("threads"),
         env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
         kind=entry.get("kind"),
+        options=dict(entry.get("options") or {}),
     )
 
 

@@ -11,34 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transferlab.commands.bench.runner import train
+from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
 FORMATS = {"none": "ONNX fp32", "static": "ONNX int8 static"}
 GOAL = 0.999  # float32 top-1 agreement
 
 
-def export_parity(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
-    from transferlab.commands.export import run as export
-
-    result = train(spec, run, overrides, folder)
-    parity = []
-    for quantize, model in FORMATS.items():
-        report = export(
-            [
-                f"--ckpt={result['checkpoint_path']}",
-                "--format=onnx",
-                f"--quantize={quantize}",
-                "--no_latency",
-                f"--output={folder / f'export_{quantize}'}",
-            ]
-        )
-        for split, domain in (("source", result["source"]), ("target", result["target"])):
-            parity.append({"model": model, "test_split": domain, **report[f"{split}_parity"]})
-    return result | {"parity": parity}
-
-
-def parity_table(spec: Spec, runs: list[dict]) -> str:
+def parity_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     lines = [
         spec.caption,
         "",
@@ -62,3 +42,24 @@ def parity_table(spec: Spec, runs: list[dict]) -> str:
         f"{100 * min(fp32):.2f}%, over {len(runs)} trained networks).",
     ]
     return "\n".join(lines)
+
+
+@KINDS.register("export_parity", table=parity_table)
+def export_parity(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+    from transferlab.commands.export import run as export
+
+    result = train(spec, run, overrides, folder)
+    parity = []
+    for quantize, model in FORMATS.items():
+        report = export(
+            [
+                f"--ckpt={result['checkpoint_path']}",
+                "--format=onnx",
+                f"--quantize={quantize}",
+                "--no_latency",
+                f"--output={folder / f'export_{quantize}'}",
+            ]
+        )
+        for split, domain in (("source", result["source"]), ("target", result["target"])):
+            parity.append({"model": model, "test_split": domain, **report[f"{split}_parity"]})
+    return result | {"parity": parity}
