@@ -84,3 +84,28 @@ def test_the_paper_config_builds_the_dann_papers_mnist_network(tmp_path):
 def test_a_discriminator_without_hidden_layers_is_refused():
     with pytest.raises(ValueError, match="discriminator_depth must be at least 1, got 0"):
         build_cli(config("dann/mnist_to_mnistm.yaml"), "--model.init_args.discriminator_depth=0")
+
+
+def test_the_domain_classifier_learns_at_full_rate_while_the_features_get_the_ramp(monkeypatch):
+    """The DANN paper (ICML 2015 section 4.1, JMLR 2016 section 5.2.2) ramps the reversal
+    weight only for the feature extractor; the domain classifier is updated with a fixed
+    weight of 1 so that it trains as fast as the label predictor. Ours: the classifier's
+    gradient is the same early (ramp 0.1) as late (ramp 1), the features' scales with it."""
+    from transferlab.methods import DANN
+
+    cli = build_cli(config("dann/mnist_to_mnistm_paper.yaml"), "--data.init_args.mnist=subset")
+    model = cli.model
+    cli.datamodule.setup("fit")
+    batch, _, _ = next(iter(cli.datamodule.train_dataloader()))
+    features = model.features(torch.cat([batch["source"][0][:8], batch["target"][:8]])).detach()
+    gradients = {}
+    for ramp in (0.1, 1.0):
+        monkeypatch.setattr(DANN, "adaptation_coeff", property(lambda self, r=ramp: r))
+        leaf = features.clone().requires_grad_(True)
+        loss, _ = model.adaptation_loss(leaf[:8], leaf[8:], None, None)
+        weights = model.discriminator[0].weight
+        gradients[ramp] = torch.autograd.grad(loss, [weights, leaf])
+    (weights_early, features_early), (weights_late, features_late) = gradients[0.1], gradients[1.0]
+    assert torch.allclose(weights_early, weights_late, atol=1e-7)
+    assert torch.allclose(features_early, 0.1 * features_late, atol=1e-7)
+    assert features_late.abs().sum() > 0
