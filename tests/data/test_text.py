@@ -49,6 +49,58 @@ def test_own_csv_and_jsonl_files_train_with_an_unlabeled_target(tmp_path):
     assert batch["target"].shape == (8, 16)  # target texts arrive without labels
 
 
+def write_folder(root, texts_by_class):
+    for label, texts in texts_by_class.items():
+        folder = root / label if label else root
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, text in enumerate(texts):
+            (folder / f"{i:03d}.txt").write_bytes(text.encode() if isinstance(text, str) else text)
+    return str(root)
+
+
+def test_a_folder_of_txt_files_per_class_is_a_labeled_domain_and_loose_files_unlabeled(
+    tmp_path,
+):
+    source = write_folder(
+        tmp_path / "reviews",
+        {"pos": [f"great film {i}" for i in range(12)], "neg": [f"dull {i}" for i in range(9)]},
+    )
+    target = write_folder(tmp_path / "shop", {"": [f"the kettle {i} works" for i in range(10)]})
+    data = setup(TextDomains(source, target, max_length=16, batch_size=4))
+    assert data.classes == ["neg", "pos"]
+    assert sorted(data.load_domain(source, train=True).labels.tolist()) == [0] * 9 + [1] * 12
+    assert (data.load_domain(target, train=True).labels == -1).all()
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["empty folder", "empty class folder", "empty file", "not utf-8 file", "mixed layout"],
+)
+def test_bad_text_folders_are_named(case, tmp_path):
+    source = write_folder(tmp_path / "src", {"pos": ["fine"] * 3, "neg": ["bad"] * 3})
+    target = tmp_path / "tgt"
+    expected = {
+        "empty folder": "tgt: no .txt files",
+        "empty class folder": "tgt: class folders without .txt files: ['neg']",
+        "empty file": "001.txt: the text is empty",
+        "not utf-8 file": "000.txt: not UTF-8 text",
+        "mixed layout": "holds both class folders and loose .txt files (000.txt)",
+    }[case]
+    if case == "empty folder":
+        target.mkdir()
+    elif case == "empty class folder":
+        write_folder(target, {"pos": ["ok"]})
+        (target / "neg").mkdir()
+    elif case == "empty file":
+        write_folder(target, {"pos": ["ok", "  \n"]})
+    elif case == "not utf-8 file":
+        write_folder(target, {"pos": [b"\xff\xfe bad"]})
+    else:
+        write_folder(target, {"pos": ["ok"], "": ["loose"]})
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        setup(TextDomains(source, str(target), max_length=16))
+
+
 @pytest.mark.parametrize(
     "case",
     ["missing column", "empty text", "not utf-8", "unknown target label", "not a domain"],

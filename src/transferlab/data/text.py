@@ -8,13 +8,15 @@ data module and the backbone, keep the method.
       init_args: {backbone: minilm}
 
 A domain is one of the four built-in sentiment corpora (``tweets``, ``movies``,
-``amazon``, ``nyt``: see :mod:`transferlab.data.sentiment`) or a file of your own: CSV with
-a ``text_column`` and a ``label_column``, or JSON lines with those keys. A target file may
-have no label column (unlabeled target text). Each text becomes ``max_length`` token ids of
-the backbone's tokenizer (cut, or padded with its pad id), so that every method that
-concatenates source and target batches works on text unchanged. Bad input is refused before
-training with the file and line named: a missing column, an empty text, a file that is not
-UTF-8, a target label the source does not have.
+``amazon``, ``nyt``: see :mod:`transferlab.data.sentiment`) or data of your own: CSV with
+a ``text_column`` and a ``label_column``, JSON lines with those keys, or a folder of
+``.txt`` files, one text each, in a subfolder per class (``reviews/pos/001.txt``, the
+layout of the IMDB archive and of image folders). A target may have no labels: a file
+without the label column, or a folder of ``.txt`` files without class subfolders. Each
+text becomes ``max_length`` token ids of the backbone's tokenizer (cut, or padded with its
+pad id), so that every method that concatenates source and target batches works on text
+unchanged. Bad input is refused before training with the file and line named: a missing
+column, an empty text, a file that is not UTF-8, a target label the source does not have.
 """
 
 from __future__ import annotations
@@ -36,6 +38,43 @@ from transferlab.data.sentiment import (
 )
 
 FILE_SUFFIXES = (".csv", ".jsonl")
+
+
+def is_own_data(name: str) -> bool:
+    """A file or folder of the user's, rather than a built-in corpus."""
+    return Path(name).suffix in FILE_SUFFIXES or Path(name).is_dir()
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    if not text:
+        raise ValueError(f"{path}: the text is empty")
+    return text
+
+
+def read_folder(path: Path) -> list[tuple[str, str | None]]:
+    """``(text, class or None)`` per ``.txt`` file: ``path/<class>/*.txt`` is labeled by
+    its subfolder, ``path/*.txt`` (no subfolders) is unlabeled text."""
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    loose = sorted(path.glob("*.txt"))
+    if classes and loose:
+        raise ValueError(
+            f"{path}: holds both class folders and loose .txt files ({loose[0].name}); "
+            "put every text in a class folder, or none (unlabeled)"
+        )
+    if not classes:
+        rows = [(read_text_file(f), None) for f in loose]
+    else:
+        rows = [(read_text_file(f), c.name) for c in classes for f in sorted(c.glob("*.txt"))]
+        empty = [c.name for c in classes if not any(c.glob("*.txt"))]
+        if empty:
+            raise ValueError(f"{path}: class folders without .txt files: {empty}")
+    if not rows:
+        raise ValueError(f"{path}: no .txt files (one text per file, a folder per class)")
+    return rows
 
 
 def tokenize(texts: list[str], tokenizer: str, max_length: int) -> torch.Tensor:
@@ -107,8 +146,8 @@ class TextDomains(DomainDataModule):
     """Text classification across two domains (built-in corpora or your own files).
 
     Args:
-        source: labeled domain: ``tweets``, ``movies``, ``amazon``, ``nyt``, or a
-            ``.csv`` / ``.jsonl`` file.
+        source: labeled domain: ``tweets``, ``movies``, ``amazon``, ``nyt``, a
+            ``.csv`` / ``.jsonl`` file, or a folder of ``.txt`` files per class.
         target: the domain to adapt to, the same kinds (a file may have no labels).
         tokenizer: the backbone's name (``minilm``, ``hf:<name>``): its tokenizer.
         max_length: token ids per text; longer texts are cut.
@@ -133,10 +172,10 @@ class TextDomains(DomainDataModule):
     ) -> None:
         super().__init__(source, target, **kwargs)
         for name in (source, target):
-            if name not in SENTIMENT_DOMAINS and Path(name).suffix not in FILE_SUFFIXES:
+            if name not in SENTIMENT_DOMAINS and not is_own_data(name):
                 raise ValueError(
-                    f"text domain {name!r}: use one of {', '.join(SENTIMENT_DOMAINS)} "
-                    f"or a {' / '.join(FILE_SUFFIXES)} file"
+                    f"text domain {name!r}: use one of {', '.join(SENTIMENT_DOMAINS)}, "
+                    f"a {' / '.join(FILE_SUFFIXES)} file or a folder of .txt files"
                 )
         self.tokenizer_name, self.max_length, self.margin = tokenizer, max_length, margin
         self.columns, self.cache_dir = (text_column, label_column), cache_dir
@@ -160,17 +199,17 @@ class TextDomains(DomainDataModule):
     def _class_names(self) -> list[str]:
         if self.source in SENTIMENT_DOMAINS:
             return list(SENTIMENT_CLASSES)
-        labels = [label for _, label in read_rows(Path(self.source), *self.columns)]
+        labels = [label for _, label in self.rows(self.source)]
         if None in labels:
             raise ValueError(f"source {self.source} has no labels ({self.columns[1]!r})")
         return sorted(set(labels))
 
     def texts_and_labels(self, name: str) -> tuple[list[str], list[int]]:
         if name in SENTIMENT_DOMAINS:
-            if Path(self.source).suffix in FILE_SUFFIXES:
+            if is_own_data(self.source):
                 raise ValueError(f"{name} has the classes {SENTIMENT_CLASSES}; so must the source")
             return load_sentiment_domain(name, self.margin, self.cache_dir)
-        rows = read_rows(Path(name), *self.columns)
+        rows = self.rows(name)
         index = {c: i for i, c in enumerate(self.classes)}
         unknown = sorted({label for _, label in rows if label is not None} - set(index))
         if unknown:
@@ -179,6 +218,12 @@ class TextDomains(DomainDataModule):
                 f"({', '.join(self.classes)})"
             )
         return [t for t, _ in rows], [UNLABELED if lab is None else index[lab] for _, lab in rows]
+
+    def rows(self, name: str) -> list[tuple[str, str | None]]:
+        """A file's or a folder's ``(text, label or None)`` rows."""
+        if Path(name).is_dir():
+            return read_folder(Path(name))
+        return read_rows(Path(name), *self.columns)
 
     def load_domain(self, name: str, train: bool) -> Dataset:
         if name not in self._loaded:
