@@ -64,15 +64,11 @@ data-full: install
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install peers
 	$(PY) benchmarks/metric_meta.py
-	$(PY) benchmarks/distillation.py
-	$(PY) benchmarks/distillation_deploy.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/active_learning.py
 	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
 	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20
 	$(MAKE) data-full
-	$(PY) benchmarks/distillation.py --hinton-full --output distillation_full
-	$(PY) benchmarks/distillation.py --hinton-full --teacher-epochs 60 --output distillation_full_t60
 	$(PY) benchmarks/active_learning_full.py
 	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/generative.py

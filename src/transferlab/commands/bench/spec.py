@@ -16,6 +16,7 @@
       - label: GradualSelfTraining
         config: configs/gradual_self_training/mnist_to_mnistm.yaml
         tasks: [mnist → mnistm]                 # only these tasks
+        seeds: [0]                              # only these of the spec's seeds
         as_written: true                        # no spec or task overrides
       - label: DANN on AVX2 kernels, 1 thread
         config: configs/dann/mnist_to_mnistm.yaml
@@ -53,7 +54,7 @@ CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
-ROW_KEYS |= {"options"}
+ROW_KEYS |= {"options", "seeds"}
 DEFAULT_TASK = "-"
 
 
@@ -68,6 +69,7 @@ class Row:
     env: dict[str, str] = field(default_factory=dict)
     kind: str | None = None  # how this row is measured, if not as the spec's kind
     options: dict = field(default_factory=dict)  # its kind's settings, resolved
+    seeds: tuple[int, ...] | None = None  # only these of the spec's seeds (a costly sweep)
 
     def needs(self) -> set[str]:
         """Labels of the rows whose checkpoints this row's overrides name."""
@@ -124,6 +126,8 @@ class Spec:
             for task, task_overrides in self.tasks.items():
                 for row in self.rows:
                     if row.tasks is not None and task not in row.tasks:
+                        continue
+                    if row.seeds is not None and seed not in row.seeds:
                         continue
                     shared = [] if row.as_written else [*self.overrides, *task_overrides]
                     runs.append(Run(task, row, seed, (*shared, *row.overrides)))
@@ -247,7 +251,7 @@ def read_row(path: Path, root: Path, entry) -> Row:
         )
     if not (root / entry["config"]).is_file():
         raise FileNotFoundError(f"{path}: row {entry['label']}: no config {entry['config']}")
-    tasks = entry.get("tasks")
+    tasks, seeds = entry.get("tasks"), entry.get("seeds")
     return Row(
         label=str(entry["label"]),
         config=str(entry["config"]),
@@ -258,6 +262,7 @@ def read_row(path: Path, root: Path, entry) -> Row:
         env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
         kind=entry.get("kind"),
         options=dict(entry.get("options") or {}),
+        seeds=tuple(int(s) for s in seeds) if seeds is not None else None,
     )
 
 

@@ -1,0 +1,130 @@
+"""The ``distillation_deploy`` kind: what a small distilled model costs and gains when it
+is deployed -- test accuracy beside parameters, network file size and CPU latency.
+
+Each run trains the row's config (the ``train`` kind), writes its selected checkpoint's
+deployable network file, and times the network at its own input size (median ms per call,
+``threads`` CPU threads, each batch size in ``batches``, timed for at least
+``latency_seconds``). ``busy: true`` says other jobs shared the CPU while it ran, and the
+table then says to compare rows, not absolutes.
+
+The spec's first four rows are, in order, the teacher, the student trained from scratch,
+the student distilled on the labeled images only, and the student distilled with the
+unlabeled pool as well; under the table, each task that has all four gets a line on how
+much of the scratch -> teacher gap the pooled student closes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from transferlab.commands.bench.render import cell, commits, grouped
+from transferlab.commands.bench.runner import KINDS, train
+from transferlab.commands.bench.spec import Run, Spec
+
+
+def latency_columns(runs: list[dict]) -> list[int]:
+    """The batch sizes the runs were timed at."""
+    found = {int(k.removeprefix("latency_ms_b")) for r in runs for k in r if "latency_ms_b" in k}
+    return sorted(found)
+
+
+def latency_sentence(runs: list[dict]) -> str:
+    threads = ", ".join(str(t) for t in sorted({r["latency_threads"] for r in runs}))
+    busy = any(r.get("busy") for r in runs)
+    return (
+        f"Latency: median ms per call on {threads} CPU thread(s), each model at its own "
+        "input size"
+        + (
+            " (measured while other benchmarks shared the CPU: compare rows, not absolutes)."
+            if busy
+            else "."
+        )
+    )
+
+
+def pool_note(labels: int, accuracy: list[float]) -> str:
+    """How the pooled student compares with the others, in the order of the first four rows
+    (teacher, scratch, labeled only, labeled + pool)."""
+    teacher, scratch, labeled, pooled = accuracy
+    gap = teacher - scratch
+    verdict = (
+        f"the pool closes {100 * (pooled - scratch) / gap:.0f}% of the scratch → teacher gap"
+        if gap > 0
+        else "the teacher is below the scratch student, so there is no gap to close"
+    )
+    return (
+        f"- {labels}/class: distilled with the unlabeled pool {100 * pooled:.1f}% vs "
+        f"labeled only {100 * labeled:.1f}% vs scratch {100 * scratch:.1f}% (teacher "
+        f"{100 * teacher:.1f}%): {verdict}."
+    )
+
+
+def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
+    batches = latency_columns(runs)
+    heads = ["labels / class", "model", "seeds", "test acc", "parameters", "file MB"]
+    heads += [f"ms, batch {b}" for b in batches] + ["commit"]
+    lines = [
+        f"{spec.caption} {latency_sentence(runs)}",
+        "",
+        "| " + " | ".join(heads) + " |",
+        "|" + "---|" * len(heads),
+    ]
+    groups, notes = grouped(spec, runs), []
+    roles = [row.label for row in spec.rows[:4]]
+    for task in spec.tasks:
+        mine = {label: rows for t, label, rows in groups if t == task}
+        for label, rows in mine.items():
+            times = [
+                f"{statistics.median(r[f'latency_ms_b{b}'] for r in rows):.{2 if b == 1 else 1}f}"
+                for b in batches
+            ]
+            cells = [
+                str(rows[0]["labels_per_class"]),
+                label,
+                str(len(rows)),
+                cell([r["source_test_acc"] for r in rows]),
+                f"{rows[0]['parameters']:,}",
+                f"{rows[0]['file_mb']:.2f}",
+                *times,
+                commits(rows),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        if len(roles) == 4 and set(roles) <= set(mine):
+            accuracy = [statistics.fmean(r["source_test_acc"] for r in mine[k]) for k in roles]
+            notes.append(pool_note(mine[roles[0]][0]["labels_per_class"], accuracy))
+    return "\n".join([*lines, "", *notes])
+
+
+@KINDS.register(
+    "distillation_deploy",
+    table=deploy_table,
+    options={"threads": 1, "batches": [1, 64], "latency_seconds": 1.0, "busy": False},
+)
+def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+    """fit + test, then the selected network's size and latency, the way it would ship."""
+    import torch
+
+    from transferlab.deploy.measure import file_megabytes, latency_ms
+    from transferlab.deploy.network import load_network, save_network
+    from transferlab.evaluation.model_size import count_parameters
+
+    built = []
+    result = train(spec, run, overrides, folder, prepare=built.append)
+    network, info = load_network(result["checkpoint_path"])
+    file = save_network(network, folder / "network.pt", info)
+    side, threads = info["input"]["image_size"], run.options["threads"]
+    seconds = run.options["latency_seconds"]
+    return result | {
+        "labels_per_class": getattr(built[0].datamodule, "labels_per_class", None),
+        "parameters": count_parameters(network),
+        "file_mb": file_megabytes(file),
+        **{
+            f"latency_ms_b{batch}": latency_ms(
+                network, torch.randn(batch, 3, side, side), threads, seconds
+            )
+            for batch in run.options["batches"]
+        },
+        "latency_threads": threads,
+        "busy": run.options["busy"],
+    }

@@ -1,0 +1,160 @@
+"""The ``distillation``, ``dark_knowledge`` and ``distillation_deploy`` kinds end to end on
+tiny specs: a teacher, students that name its checkpoint, the tables with their verdict
+lines; and the share-of-the-gap rule on hand-computed errors."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from transferlab.commands.bench.command import main
+from transferlab.commands.bench.kinds.distillation import gap_closed, gap_verdict
+
+TINY = [
+    "--trainer.limit_train_batches=3",
+    "--trainer.limit_val_batches=2",
+    "--trainer.max_epochs=1",
+    "--trainer.logger=false",
+]
+TEACHER = "teacher MLP"
+SCRATCH = "student from scratch"
+MLP = "configs/distillation/mnist_mlp_{}.yaml"
+
+
+def write_spec(folder, name, kind, rows, **more):
+    path = folder / f"{name}.yaml"
+    spec = {"title": name, "caption": "tiny", "kind": kind, "seeds": [0], "threads": 1}
+    path.write_text(yaml.safe_dump({**spec, "overrides": TINY, "rows": rows, **more}))
+    return path
+
+
+def ran(folder, path):
+    main(["run", str(path)])
+    main(["render", str(path)])
+    results = folder / "benchmarks/results" / path.stem
+    payload = json.loads(results.with_suffix(".json").read_text())
+    return {r["label"]: r for r in payload["runs"]}, results.with_suffix(".md").read_text()
+
+
+def test_the_share_of_the_gap_is_the_students_and_none_inside_the_noise():
+    errors = {"scratch": [0.10, 0.11], "teacher": [0.05, 0.05], "student": [0.07, 0.07]}
+    assert gap_closed(errors, "scratch", "teacher", "student") == pytest.approx(0.035 / 0.055)
+    noisy = {**errors, "teacher": [0.09, 0.12]}  # ahead by 0.0 on the mean
+    assert gap_closed(noisy, "scratch", "teacher", "student") is None
+    assert gap_verdict("S", 0.8, 0.75, "91%") == (
+        "S closes 80% of the scratch → teacher error gap (goal ≥ 75%: reached; the paper: 91%)"
+    )
+    assert "no gap to close (goal ≥ 75%: NOT reached)" in gap_verdict("S", None, 0.75, None)
+
+
+def test_a_distilled_student_is_tabled_with_its_errors_and_its_share_of_the_gap(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    student = {
+        "label": "student T = 20",
+        "config": str(ROOT / MLP.format("student")),
+        "overrides": [f"--model.init_args.teacher={{checkpoint:{TEACHER}}}"],
+        "options": {"gap": [SCRATCH, TEACHER], "goal": 0.75, "paper": "91% on 60,000"},
+    }
+    rows = [
+        {"label": TEACHER, "config": str(ROOT / MLP.format("teacher"))},
+        {"label": SCRATCH, "config": str(ROOT / MLP.format("scratch"))},
+        student,
+    ]
+    runs, table = ran(tmp_path, write_spec(tmp_path, "tiny_distillation", "distillation", rows))
+    teacher_checkpoint = runs[TEACHER]["checkpoint_path"]
+    assert f"--model.init_args.teacher={teacher_checkpoint}" in runs["student T = 20"]["overrides"]
+    lines = table.splitlines()
+    assert "| experiment | model | test errors | source test acc |" in table
+    for label, run in runs.items():
+        accuracy = run["source_test_acc"]
+        assert 0 <= accuracy <= 1 and run["test_images"]["source"] == 1000
+        errors = round((1 - accuracy) * 1000)
+        assert f"| - | {label} | {errors}.00 | {100 * accuracy:.2f} |" in table
+    verdict = lines[-1]
+    assert "student T = 20 closes" in verdict or "no gap to close" in verdict
+    assert "goal ≥ 75%" in verdict and "the paper: 91% on 60,000" in verdict
+
+
+def test_a_student_that_never_saw_a_3_is_scored_on_the_3s_before_and_after_the_bias_fix(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    rows = [
+        {"label": "teacher", "config": str(ROOT / MLP.format("teacher"))},
+        {
+            "label": "student",
+            "config": str(ROOT / MLP.format("student")),
+            "overrides": [
+                "--model.init_args.teacher={checkpoint:teacher}",
+                '--data.init_args.omit_source_classes=["3"]',
+            ],
+            "options": {"omitted_class": 3},
+        },
+    ]
+    runs, table = ran(tmp_path, write_spec(tmp_path, "tiny_dark", "dark_knowledge", rows))
+    assert "bias_fix" not in runs["teacher"]
+    fix = runs["student"]["bias_fix"]
+    assert fix["omitted_class"] == 3 and fix["bias"] >= 0
+    for key in ("omitted_acc_before", "omitted_acc_after", "test_acc_after"):
+        assert 0 <= fix[key] <= 1, key
+    # the bias is chosen on validation images, so the test 3s can only gain from it
+    assert fix["omitted_acc_after"] >= fix["omitted_acc_before"]
+    assert "| model | test 3s right | all test digits right | bias added to class 3 |" in table
+    assert "| student, as trained | " in table and "| student, bias of class 3 raised | " in table
+    assert f"{100 * fix['omitted_acc_after']:.2f}" in table
+
+
+def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_share(
+    tmp_path, monkeypatch
+):
+    """A digit CNN stands in for the EfficientNet teacher (a tiny run's cost); at its own
+    resolution, so the students' teacher sees their images unresized."""
+    monkeypatch.chdir(tmp_path)
+    small = "configs/distillation/mnistm_small_{}.yaml"
+    distilled = [
+        "--model.init_args.teacher={checkpoint:teacher}",
+        "--model.init_args.teacher_image_size=null",
+    ]
+    rows = [
+        {"label": "teacher", "config": str(ROOT / small.format("scratch"))},
+        {"label": "scratch", "config": str(ROOT / small.format("scratch"))},
+        {
+            "label": "labeled only",
+            "config": str(ROOT / small.format("student")),
+            "overrides": [*distilled, "--model.init_args.transfer_set=source"],
+        },
+        {
+            "label": "with the pool",
+            "config": str(ROOT / small.format("student")),
+            "overrides": distilled,
+        },
+    ]
+    options = {"threads": 1, "batches": [1], "latency_seconds": 0.05, "busy": True}
+    path = write_spec(
+        tmp_path,
+        "tiny_deploy",
+        "distillation_deploy",
+        rows,
+        options=options,
+        tasks={
+            "10/class": ["--data.init_args.labels_per_class=10", "--trainer.limit_test_batches=4"]
+        },
+    )
+    runs, table = ran(tmp_path, path)
+    for run in runs.values():
+        assert run["labels_per_class"] == 10 and run["latency_threads"] == 1
+        assert run["parameters"] > 0 and run["latency_ms_b1"] > 0
+        assert 4 * run["parameters"] / 1e6 <= run["file_mb"] < 10  # float32 weights, and more
+        assert 0 <= run["source_test_acc"] <= 1
+    assert runs["scratch"]["parameters"] == runs["with the pool"]["parameters"]
+    assert (
+        "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 |"
+        in table
+    )
+    assert "compare rows, not absolutes" in table
+    assert (
+        table.rstrip().splitlines()[-1].startswith("- 10/class: distilled with the unlabeled pool")
+    )
