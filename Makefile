@@ -65,11 +65,7 @@ data-full: install
 bench: install peers
 	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/compression.py
-	$(PY) benchmarks/active_learning.py
-	$(PY) benchmarks/active_learning.py --semi_supervised --strategies random margin --query_size 20
-	$(PY) benchmarks/active_learning.py --adaptation --strategies margin --query_size 20
 	$(MAKE) data-full
-	$(PY) benchmarks/active_learning_full.py
 	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/generative.py
 	$(PY) benchmarks/data_loading.py

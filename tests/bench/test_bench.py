@@ -215,14 +215,6 @@ def test_every_spec_loads_and_every_row_names_a_config():
 
 # tables that the scripts in benchmarks/ still write (each results file names its script)
 SCRIPT_TABLES = {
-    "active_domain_adaptation": "active_learning.py",
-    "active_learning": "active_learning.py",
-    "active_semi_supervised": "active_learning.py",
-    "active_learning_full": "active_learning_full.py",
-    "active_learning_full_bald": "active_learning_full.py",
-    "active_learning_full_lc2": "active_learning_full.py",
-    "active_learning_full_mnistm": "active_learning_full.py",
-    "active_learning_full_more": "active_learning_full.py",
     "compression": "compression.py",
     "data_loading": "data_loading.py",
     "explanations": "explanations.py",

@@ -169,11 +169,15 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
             )
     kind = raw.get("kind", "train")
     options = read_options(path, "", kind, raw.get("options"))
-    rows = [  # each row's options: its kind's defaults, the spec's, then its own
+    rows = [  # each row's options: its kind's defaults, the spec's (rows of the spec's
+        # kind: the spec's options are its kind's settings), then its own
         replace(
             row,
             options=read_options(
-                path, f"row {row.label}: ", row.kind or kind, options | row.options
+                path,
+                f"row {row.label}: ",
+                row.kind or kind,
+                (options if (row.kind or kind) == kind else {}) | row.options,
             ),
         )
         for row in rows
