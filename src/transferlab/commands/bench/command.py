@@ -5,7 +5,8 @@
     transferlab bench render domain_adaptation     # results/<spec>.{json,md} + README blocks
     BENCH_OVERRIDES="--trainer.accelerator=gpu" transferlab bench run semi_supervised \
         --name semi_supervised_gpu                 # the same spec on a GPU, stored apart
-    transferlab bench all [--dry-run]              # every spec in benchmarks/specs/
+    transferlab bench all [--dry-run]              # every spec in benchmarks/specs/ (one
+                                                   # whose kind needs CUDA: skipped without)
 
 A spec is ``benchmarks/specs/<name>.yaml`` (or a path to one): the configs it runs, the
 overrides per row, the seeds, the selection protocols and the baseline. Finished runs are
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 from transferlab.commands.bench.render import fill_blocks, render
-from transferlab.commands.bench.runner import missing, run_in_processes, run_spec
+from transferlab.commands.bench.runner import missing, run_in_processes, run_spec, unmet_needs
 from transferlab.commands.bench.spec import all_specs, load_spec
 from transferlab.commands.options import command_parser, parse
 
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     if getattr(args, "name", None):
         specs[0].name = args.name
     for spec in specs:
+        if action == "all" and unmet_needs(spec):  # e.g. a GPU benchmark on a CPU machine
+            print(f"skipped {unmet_needs(spec)}")
+            continue
         if action != "render":
             run(spec, args)
         if action != "run" and not getattr(args, "dry_run", False):

@@ -70,6 +70,16 @@ def worker_share(spec: Spec, seeds: list[int] | None, worker: int, workers: int)
     return [run for i, group in enumerate(groups) if i % workers == worker for run in group]
 
 
+def unmet_needs(spec: Spec) -> str | None:
+    """Why this machine cannot measure ``spec`` (a kind registered with ``needs="cuda"``,
+    on a machine without CUDA), in one line; None when it can."""
+    kinds = sorted({row.kind or spec.kind for row in spec.rows})
+    cuda = [kind for kind in kinds if KINDS.entry(kind).meta.get("needs") == "cuda"]
+    if cuda and not torch.cuda.is_available():
+        return f"{spec.name}: kind {cuda[0]} needs CUDA, and this machine has none"
+    return None
+
+
 def missing(spec: Spec, seeds: list[int] | None = None, store: Path = STORE) -> list[Run]:
     done = stored(spec, store)
     return [run for run in spec.runs(seeds) if run.key not in done]
@@ -91,6 +101,8 @@ def run_spec(
     default_threads = torch.get_num_threads()
     done, finished = stored(spec, store), []
     share = worker_share(spec, seeds, worker, workers)
+    if unmet_needs(spec) and any(run.key not in done for run in share):
+        raise ValueError(unmet_needs(spec))
     for number, run in enumerate(share, 1):
         if run.key in done or (only and run.key != only):
             continue
@@ -102,10 +114,10 @@ def run_spec(
             continue
         print(f"{spec.name}: {run.key} ({number} of {len(share)}) ...", flush=True)
         torch.set_num_threads(run.row.threads or spec.threads or default_threads)
-        checkpoints = {
+        checkpoints = {  # runs that trained nothing to keep (a timing) have no checkpoint
             d["label"]: d["checkpoint_path"]
             for d in done.values()
-            if d["task"] == run.task and d["seed"] == run.seed
+            if d["task"] == run.task and d["seed"] == run.seed and d.get("checkpoint_path")
         }
         overrides = [with_checkpoints(o, checkpoints, run) for o in run.overrides] + extra
         start = time.perf_counter()
