@@ -6,7 +6,11 @@ from transferlab.data.domains import DomainDataModule
 from transferlab.data.episodes import EpisodicDataModule, EpisodicDigits, EpisodicOmniglot
 from transferlab.data.gradual import GradualDigits
 from transferlab.data.image_folders import ImageFolderDomains
-from transferlab.data.semi_supervised import SemiSupervisedDigits, SemiSupervisedImageFolder
+from transferlab.data.semi_supervised import (
+    SemiSupervisedDigits,
+    SemiSupervisedImageFolder,
+    SemiSupervisedText,
+)
 from transferlab.data.shifted import ShiftedDigits
 from transferlab.data.text import TextDomains
 
@@ -21,6 +25,7 @@ __all__ = [
     "ImageFolderDomains",
     "SemiSupervisedDigits",
     "SemiSupervisedImageFolder",
+    "SemiSupervisedText",
     "ShiftedDigits",
     "TextDomains",
     "TensorDomainDataModule",

@@ -30,6 +30,7 @@ from transferlab.data.datasets import (
 from transferlab.data.digit_domains import DigitDomains, OfflineDigitDomain
 from transferlab.data.image_folders import ImageFolderDomains
 from transferlab.data.label_noise import NoiseKind, noisy_labels
+from transferlab.data.text import TextDomains
 
 
 class SemiSupervisedSplits:
@@ -265,3 +266,57 @@ class SemiSupervisedImageFolder(SemiSupervisedSplits, ImageFolderDomains):
         **kwargs,
     ) -> None:
         super().__init__(source=domain, target=unlabeled_domain or domain, **kwargs)
+
+
+class SemiSupervisedText(SemiSupervisedSplits, TextDomains):
+    """A few labels per class of a text domain (a built-in corpus, a file or a folder of
+    ``.txt`` files); the rest unlabeled. Few-label fine-tuning, self-training, Mean Teacher
+    and the active-learning loop use it as they use the image version.
+
+    Texts have no augmented views: every view of an unlabeled text is its token ids
+    (``identity``), so consistency methods such as Mean Teacher get their noise from the
+    encoder's dropout, as they do on text in the literature.
+
+    Args:
+        domain: the labeled domain.
+        unlabeled_domain: take the unlabeled pool from another text domain.
+    """
+
+    def __init__(
+        self,
+        domain: str = "movies",
+        unlabeled_domain: str | None = None,
+        unlabeled_views: list[str] | None = None,
+        labeled_view: str = "identity",
+        **kwargs,
+    ) -> None:
+        unlabeled_views = list(unlabeled_views or ["identity"])
+        other = sorted({v for v in [*unlabeled_views, labeled_view] if v != "identity"})
+        if other:
+            raise ValueError(
+                f"text has no augmented views: unlabeled_views and labeled_view take "
+                f"'identity' only, got {other}"
+            )
+        super().__init__(
+            source=domain,
+            target=unlabeled_domain or domain,
+            unlabeled_views=unlabeled_views,
+            labeled_view=labeled_view,
+            **kwargs,
+        )
+
+    def setup(self, stage: str | None = None) -> None:
+        self.mean, self.std = (0.0,), (1.0,)  # for the view maker, whose views are identity
+        super().setup(stage)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        """Token ids stay token ids: the batch gets its views without image arithmetic."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or not trainer.training or not isinstance(batch, dict):
+            return batch
+        unlabeled = batch["target"]
+        views = [unlabeled["image"] for _ in self.unlabeled_views]
+        return {
+            "source": list(batch["source"]),
+            "target": {"views": views, "index": unlabeled["index"]},
+        }

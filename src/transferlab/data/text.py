@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from transferlab.backbones.text import load_tokenizer
 from transferlab.data.domains import DomainDataModule
@@ -96,6 +96,19 @@ class TokenizedTexts(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.ids[index], self.labels[index]
+
+
+def dataset_texts(dataset: Dataset) -> list[str]:
+    """The raw texts of a text dataset or of a subset of one (what a peer that reads
+    text itself, such as TF-IDF, is given), in the dataset's order."""
+    if isinstance(dataset, Subset):
+        texts = dataset_texts(dataset.dataset)
+        return [texts[i] for i in dataset.indices]
+    if isinstance(dataset, TokenizedTexts):
+        return list(dataset.texts)
+    if hasattr(dataset, "dataset"):  # a relabeled view of texts
+        return dataset_texts(dataset.dataset)
+    raise TypeError(f"{type(dataset).__name__} holds no texts")
 
 
 def read_rows(

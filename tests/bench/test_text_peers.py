@@ -1,0 +1,33 @@
+"""TF-IDF + logistic regression on our exact text splits, as a benchmark kind."""
+
+import json
+
+import yaml
+
+from tests.conftest import ROOT
+from transferlab.commands.bench.command import main
+
+
+def test_tfidf_fits_the_few_labeled_texts_and_beats_chance_on_the_test_split(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "title": "tiny",
+        "seeds": [0],
+        "overrides": ["--data.init_args.max_length=16", "--data.init_args.split_seed={seed}"],
+        "tasks": {"amazon, 64/class": ["--data.init_args.domain=amazon"]},
+        "rows": [
+            {
+                "label": "TF-IDF",
+                "config": str(ROOT / "configs/fine_tuning/sentiment_movies_8_labels.yaml"),
+                "kind": "peer_tfidf_logreg",
+                "overrides": ["--data.init_args.labels_per_class=64"],
+            }
+        ],
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(spec))
+    main(["run", str(tmp_path / "tiny.yaml")])
+    main(["render", str(tmp_path / "tiny.yaml")])
+    run = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"][0]
+    assert run["labeled_texts"] == 128 and run["protocol"] == "none"
+    assert run["target_test_acc"] > 0.55  # two balanced-ish classes; 3 seeds: 0.66-0.72
+    assert "| amazon, 64/class | TF-IDF |" in (tmp_path / "benchmarks/results/tiny.md").read_text()
