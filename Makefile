@@ -67,7 +67,6 @@ figures: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install peers
-	$(PY) benchmarks/metric_meta.py
 	$(PY) benchmarks/compression.py
 	$(MAKE) data-full
 	$(PY) benchmarks/explanations.py

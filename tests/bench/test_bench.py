@@ -218,8 +218,6 @@ SCRIPT_TABLES = {
     "compression": "compression.py",
     "explanations": "explanations.py",
     "generative": "generative.py",
-    "learning_tests": "learning_tests.py",
-    "metric_meta": "metric_meta.py",
 }
 RESULTS = ROOT / "benchmarks" / "results"
 INCLUDED = re.compile(r'--8<-- "(?:docs|benchmarks)/results/(\w+)\.md"|<!-- results:(\w+) -->')
