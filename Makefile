@@ -67,10 +67,7 @@ figures: install
 
 ## Accuracy and speed benchmarks (several hours on 2 CPU cores); writes benchmarks/results/.
 bench: install peers
-	$(PY) benchmarks/compression.py
 	$(MAKE) data-full
-	$(PY) benchmarks/explanations.py
-	$(PY) benchmarks/generative.py
 	$(VENV)/bin/transferlab bench all
 
 ## On a CUDA machine: the trainer presets' speed and memory, then the SSL table on the GPU.

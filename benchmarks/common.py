@@ -43,7 +43,7 @@ def write(name: str, payload: dict, table: str) -> None:
 
 
 # Extra CLI arguments for every run, e.g. to move all benchmarks onto a GPU:
-#   BENCH_OVERRIDES="--trainer.accelerator=gpu" python benchmarks/compression.py
+#   BENCH_OVERRIDES="--trainer.accelerator=gpu" python benchmarks/<script>.py
 EXTRA = shlex.split(os.environ.get("BENCH_OVERRIDES", ""))
 
 QUIET = [*QUIET_TRAINER, NO_CALLBACKS]

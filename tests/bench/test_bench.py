@@ -215,9 +215,6 @@ def test_every_spec_loads_and_every_row_names_a_config():
 
 # tables that the scripts in benchmarks/ still write (each results file names its script)
 SCRIPT_TABLES = {
-    "compression": "compression.py",
-    "explanations": "explanations.py",
-    "generative": "generative.py",
 }
 RESULTS = ROOT / "benchmarks" / "results"
 INCLUDED = re.compile(r'--8<-- "(?:docs|benchmarks)/results/(\w+)\.md"|<!-- results:(\w+) -->')
