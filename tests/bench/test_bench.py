@@ -214,8 +214,7 @@ def test_every_spec_loads_and_every_row_names_a_config():
 
 
 # tables that the scripts in benchmarks/ still write (each results file names its script)
-SCRIPT_TABLES = {
-}
+SCRIPT_TABLES = {}
 RESULTS = ROOT / "benchmarks" / "results"
 INCLUDED = re.compile(r'--8<-- "(?:docs|benchmarks)/results/(\w+)\.md"|<!-- results:(\w+) -->')
 
