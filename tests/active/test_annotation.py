@@ -88,3 +88,21 @@ def test_labels_given_by_a_person_replace_the_datasets_labels_of_those_positions
         ValueError, match=r"annotations for positions not in labeled_indices: \[9\]"
     ):
         SemiSupervisedDigits(domain="digits", labeled_indices=[0], annotations={9: 1}).setup("fit")
+
+
+def test_a_pool_of_texts_is_queried_with_the_texts_themselves_in_the_csv(tmp_path):
+    from torch.utils.data import Subset
+
+    from transferlab.data.text import TokenizedTexts
+
+    texts = [f"review number {i}" for i in range(6)]
+    pool = Subset(
+        TokenizedTexts(torch.zeros(6, 4, dtype=torch.long), torch.zeros(6), texts), [5, 3, 1]
+    )
+    annotator = CsvAnnotator(tmp_path, pool, CLASSES)
+    annotator.request([0, 2], torch.full((3, 3), 1 / 3), round_=0)
+    rows = list(csv.DictReader((tmp_path / "round_0.csv").open()))
+    assert [r["text"] for r in rows] == ["review number 5", "review number 1"]
+    assert "file" not in rows[0] and not (tmp_path / "round_0").exists()
+    fill(tmp_path / "round_0.csv", {0: "dog", 2: "cat"})
+    assert annotator.collect([0, 2], 0) == {0: 1, 2: 0}

@@ -3,7 +3,8 @@
 An annotator has two calls. ``request(positions, probabilities, round)`` asks for the
 labels of pool positions: the simulated annotator answers at once; the CSV annotator writes
 ``queries/round_<r>.csv`` (one row per image: pool position, file, predicted class, its
-probability, an empty ``label`` column) and answers ``None``, so the loop saves its state
+probability, an empty ``label`` column; for a pool of texts the text itself instead of a
+file) and answers ``None``, so the loop saves its state
 and stops. ``collect(positions, round)`` reads the filled-in file on the next call and
 checks every row before anything is added: a missing row, an empty label or a class name
 that does not exist is named in the error, and the loop's state stays as it was.
@@ -54,7 +55,11 @@ class CsvAnnotator:
         self.folder.mkdir(parents=True, exist_ok=True)
         rows = []
         for position in positions:
-            row = {"position": position, "file": self._file_of(position, round_), "label": ""}
+            text = source_text(self.pool, position)
+            shown = (
+                {"text": text} if text is not None else {"file": self._file_of(position, round_)}
+            )
+            row = {"position": position, **shown, "label": ""}
             if probabilities is not None:  # a cold start has no trained model to ask
                 confidence, predicted = probabilities[position].max(0)
                 row |= {"predicted": self.classes[int(predicted)]}
@@ -62,12 +67,14 @@ class CsvAnnotator:
             rows.append(row)
         partial = self.path(round_).with_suffix(".tmp")
         with partial.open("w", newline="") as file:
-            writer = csv.DictWriter(file, COLUMNS)
+            columns = COLUMNS if "file" in rows[0] else [c.replace("file", "text") for c in COLUMNS]
+            writer = csv.DictWriter(file, columns)
             writer.writeheader()
             writer.writerows(rows)
         partial.replace(self.path(round_))
+        what = "images" if "file" in rows[0] else "texts"
         print(
-            f"{len(rows)} images to label: fill in the 'label' column of {self.path(round_)} "
+            f"{len(rows)} {what} to label: fill in the 'label' column of {self.path(round_)} "
             f"(one of {', '.join(self.classes)}) and run the same command again",
             flush=True,
         )
@@ -116,8 +123,9 @@ class CsvAnnotator:
         return str(target)
 
 
-def source_file(dataset: Dataset, index: int) -> Path | None:
-    """The file an item of a (nested) Subset / ConcatDataset comes from, if it has one."""
+def base_item(dataset: Dataset, index: int) -> tuple[Dataset, int]:
+    """The innermost dataset an item of a (nested) Subset / ConcatDataset comes from, and
+    its index there."""
     while True:
         if isinstance(dataset, Subset):
             dataset, index = dataset.dataset, dataset.indices[index]
@@ -126,8 +134,21 @@ def source_file(dataset: Dataset, index: int) -> Path | None:
             index -= dataset.cumulative_sizes[part - 1] if part else 0
             dataset = dataset.datasets[part]
         else:
-            files = getattr(dataset, "files", None)
-            return None if files is None else Path(files[index])
+            return dataset, index
+
+
+def source_file(dataset: Dataset, index: int) -> Path | None:
+    """The file an item comes from, if it has one."""
+    base, index = base_item(dataset, index)
+    files = getattr(base, "files", None)
+    return None if files is None else Path(files[index])
+
+
+def source_text(dataset: Dataset, index: int) -> str | None:
+    """The text an item of a text pool is, if it is one."""
+    base, index = base_item(dataset, index)
+    texts = getattr(base, "texts", None)
+    return None if texts is None else texts[index]
 
 
 def displayable(image: torch.Tensor) -> torch.Tensor:

@@ -163,7 +163,8 @@ def with_checkpoints(override: str, checkpoints: dict[str, str], run: Run) -> st
             raise ValueError(f"{run.key} needs the checkpoint of {label}, which has not run")
         return checkpoints[label]
 
-    return CHECKPOINT_OF.sub(path_of, override)
+    # {seed}: the run's seed, e.g. a fresh draw of the few labeled examples per seed
+    return CHECKPOINT_OF.sub(path_of, override).replace("{seed}", str(run.seed))
 
 
 def write_run(path: Path, record: dict) -> None:

@@ -11,7 +11,7 @@
       - label: SourceOnly
         config: configs/source_only/mnist_to_mnistm.yaml
       - label: SHOT                              # {checkpoint:LABEL}: that row's checkpoint,
-        config: configs/shot/digits_to_mnist.yaml  # same task and seed
+        config: configs/shot/digits_to_mnist.yaml  # same task and seed; {seed}: the run's
         overrides: ["--model.init_args.source_checkpoint={checkpoint:SourceOnly}"]
       - label: GradualSelfTraining
         config: configs/gradual_self_training/mnist_to_mnistm.yaml
