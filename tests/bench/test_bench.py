@@ -213,27 +213,30 @@ def test_every_spec_loads_and_every_row_names_a_config():
             assert (ROOT / row.config).is_file(), (spec.name, row.config)
 
 
-# tables that the scripts in benchmarks/ still write (each results file names its script)
-SCRIPT_TABLES = {}
 RESULTS = ROOT / "benchmarks" / "results"
 INCLUDED = re.compile(r'--8<-- "(?:docs|benchmarks)/results/(\w+)\.md"|<!-- results:(\w+) -->')
 
 
-def test_every_table_shown_has_a_results_file_and_a_spec_or_its_script():
+def test_every_table_shown_has_a_results_file_and_a_spec():
     specs = {spec.name for spec in all_specs(ROOT)}
     pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
     shown = {a or b for page in pages for a, b in INCLUDED.findall(page.read_text())}
+    assert shown
     for name in shown:
         assert (RESULTS / f"{name}.md").is_file(), name
-        assert name in specs or (ROOT / "benchmarks" / SCRIPT_TABLES[name]).is_file(), name
+        assert name in specs, name
 
 
-def test_results_hold_one_json_and_one_table_per_benchmark_and_runs_name_configs():
-    names = {spec.name for spec in all_specs(ROOT)} | set(SCRIPT_TABLES)
+def test_results_hold_one_json_and_one_table_per_spec_plus_its_plots_and_runs_name_configs():
+    """No partial results: every file is a spec's JSON or table, or a plot named after it;
+    no benchmark script is left beside the specs."""
+    specs = {spec.name for spec in all_specs(ROOT)}
     for path in RESULTS.iterdir():
-        stem = path.name.split(".")[0].removesuffix("_curves").removesuffix("_sparsity")
-        stem = stem.removesuffix("_mnist")
-        assert stem in names or path.suffix == ".png", path.name
+        if path.suffix == ".png":
+            assert any(path.stem.startswith(f"{name}_") for name in specs), path.name
+        else:
+            assert path.suffix in (".json", ".md") and path.stem in specs, path.name
+    assert not list((ROOT / "benchmarks").glob("*.py"))
     for spec in all_specs(ROOT):
         results = RESULTS / f"{spec.name}.json"
         if results.is_file():
