@@ -80,14 +80,13 @@ def keep_gradcam(name: str, network, data, images, folder: Path) -> Path:
 def draw_gradcam(runs: list[dict], path: Path) -> None:
     """Every model's kept Grad-CAM row under the same images; left as it is when a run's
     maps are gone (runs measured elsewhere, or a cleaned ``runs/`` folder)."""
-    import torch
-
+    from transferlab.checkpoints import load_file
     from transferlab.explain.grid import save_grid
 
     files = [Path(run.get("gradcam_file") or "") for run in runs]
     if not runs or not all(file.is_file() for file in files):
         return
-    kept = [torch.load(file, weights_only=True) for file in files]
+    kept = [load_file(file, "Grad-CAM maps") for file in files]
     names = " vs ".join(run["label"] for run in runs)
     save_grid(
         [k["row"] for k in kept],
