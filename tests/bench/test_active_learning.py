@@ -1,23 +1,14 @@
 """The ``active_learning`` kinds: a run is one whole ``transferlab active`` loop, the table
 its learning curve in labels; the full-pool table also checks its goals."""
 
-import json
 import math
 
 import yaml
 
+from tests.bench.tiny import TINY_TESTS, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 from transferlab.commands.bench.kinds.active_learning import full_table, labels_to_reach
 from transferlab.commands.bench.spec import load_spec
-
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.limit_test_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 
 
 def test_loops_run_and_render_a_learning_curve_table_with_the_run_without_queries(
@@ -30,7 +21,7 @@ def test_loops_run_and_render_a_learning_curve_table_with_the_run_without_querie
         "caption": "two strategies, two rounds",
         "kind": "active_learning",
         "seeds": [0],
-        "overrides": TINY,
+        "overrides": TINY_TESTS,
         # the loops' settings, not train's; each round scores 300 random pool images
         "options": {"budget": 30, "query_size": 10, "score_subset": 300},
         "rows": [
@@ -46,9 +37,7 @@ def test_loops_run_and_render_a_learning_curve_table_with_the_run_without_querie
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(spec))
     assert load_spec(str(path), root=ROOT).rows[2].options == {}
-    main(["run", str(path)])
-    main(["render", str(path)])
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     loops = {run["label"]: run for run in runs if "history" in run}
     assert set(loops) == {"random", "margin"}
     for label, run in loops.items():
@@ -58,7 +47,6 @@ def test_loops_run_and_render_a_learning_curve_table_with_the_run_without_querie
         assert all(0 < h["test_acc"] <= 1 and h["seconds"] > 0 for h in run["history"])
         assert len(set(run["history"][0]["queried"])) == 10
         assert run["provenance"]["commit"] != "unrecorded"
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert "| strategy | seeds | @20 | @30 | labels for 90% | area under curve |" in table
     assert "| random | 1 |" in table and "| margin | 1 |" in table
     assert "10 labels per round up to 30, each round scoring a fresh random 300 " in table

@@ -2,21 +2,12 @@
 and a channel-pruned fine-tuning of it, each form written to its file and measured, and the
 table with its goal lines and the sparsity plot."""
 
-import json
-
 import pytest
 import yaml
 
+from tests.bench.tiny import TINY_TESTS, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.limit_test_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 PRUNE_90 = (
     '--trainer.callbacks=[{"class_path": "transferlab.callbacks.GlobalMagnitudePruning", '
     '"init_args": {"sparsity": 0.9, "pruning_epochs": 1}}]'
@@ -31,7 +22,7 @@ def tiny_spec(folder):
         "kind": "compression",
         "seeds": [0],
         "threads": 1,
-        "overrides": TINY,
+        "overrides": TINY_TESTS,
         "options": {"threads": 1, "latency_seconds": 0.01, "calibration": 64},
         "tasks": {"mnist": ["--data.init_args.source=mnist", "--data.init_args.target=mnistm"]},
         "rows": [
@@ -71,9 +62,7 @@ def tiny_spec(folder):
 def test_compression_rows_are_measured_from_one_trained_network(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tiny_spec(tmp_path)
-    main(["run", str(path)])
-    main(["render", str(path)])
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     models = {m["model"]: m for run in runs for m in run["models"]}
     assert list(models) == [
         "fp32 eager",
@@ -92,7 +81,6 @@ def test_compression_rows_are_measured_from_one_trained_network(tmp_path, monkey
     assert sparse["sparsity"] == pytest.approx(0.9, abs=0.01)
     assert sparse["gzip_mb"] < fp32["gzip_mb"] / 2 and sparse["parameters"] == fp32["parameters"]
     assert models["structured 50% of channels"]["parameters"] < fp32["parameters"] / 2
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert "**digit CNN on mnist**" in table and "| unrecorded |" not in table
     for name in models:
         assert f"\n| {name} | " in table

@@ -2,21 +2,13 @@
 tiny specs: a teacher, students that name its checkpoint, the tables with their verdict
 lines; and the share-of-the-gap rule on hand-computed errors."""
 
-import json
-
 import pytest
 import yaml
 
+from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 from transferlab.commands.bench.kinds.distillation import gap_closed, gap_verdict
 
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 TEACHER = "teacher MLP"
 SCRATCH = "student from scratch"
 MLP = "configs/distillation/mnist_mlp_{}.yaml"
@@ -30,11 +22,8 @@ def write_spec(folder, name, kind, rows, **more):
 
 
 def ran(folder, path):
-    main(["run", str(path)])
-    main(["render", str(path)])
-    results = folder / "benchmarks/results" / path.stem
-    payload = json.loads(results.with_suffix(".json").read_text())
-    return {r["label"]: r for r in payload["runs"]}, results.with_suffix(".md").read_text()
+    runs, table = run_and_render(path)
+    return {r["label"]: r for r in runs}, table
 
 
 def test_the_share_of_the_gap_is_the_students_and_none_inside_the_noise():

@@ -1,20 +1,10 @@
 """The ``explanations`` kind end to end on a tiny spec: two trained models, each method's
 maps checked for honesty, the table, and the Grad-CAM picture of both models."""
 
-import json
-
 import yaml
 
+from tests.bench.tiny import TINY_TESTS, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
-
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.limit_test_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 
 
 def test_explanations_are_checked_per_model_and_method_and_drawn(tmp_path, monkeypatch):
@@ -25,7 +15,7 @@ def test_explanations_are_checked_per_model_and_method_and_drawn(tmp_path, monke
         "kind": "explanations",
         "seeds": [0],
         "threads": 1,
-        "overrides": TINY,
+        "overrides": TINY_TESTS,
         "options": {"images": 3, "shown": 2},
         "rows": [
             {
@@ -37,9 +27,7 @@ def test_explanations_are_checked_per_model_and_method_and_drawn(tmp_path, monke
     }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(spec))
-    main(["run", str(path)])
-    main(["render", str(path)])
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     assert [run["label"] for run in runs] == ["source-only", "DANN"]
     for run in runs:
         assert run["images"] == 3 and run["target"] == "mnistm"
@@ -50,7 +38,6 @@ def test_explanations_are_checked_per_model_and_method_and_drawn(tmp_path, monke
             for curve in ("deletion", "insertion"):
                 for order in ("attribution", "random"):
                     assert 0 <= checked[f"{curve}_{order}"] <= 1
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert table.count("| source-only (") == 3 and table.count("| DANN (") == 3
     assert "| gradcam |" in table and "| shap |" in table
     assert (tmp_path / "benchmarks/results/tiny_gradcam.png").stat().st_size > 5000

@@ -2,21 +2,12 @@
 GAN scored by it, linear probes of a random and of the VAE's encoder over their own seeds,
 the tables and the sample pictures."""
 
-import json
-
 import pytest
 import yaml
 
+from tests.bench.tiny import TINY_TESTS, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.limit_test_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 PROBE = str(ROOT / "configs/feature_extraction/mnist_10_labels.yaml")
 SAMPLES = {"samples": 200}
 
@@ -28,7 +19,7 @@ def tiny_spec(folder):
         "kind": "generative",
         "seeds": [0],
         "threads": 1,
-        "overrides": TINY,
+        "overrides": TINY_TESTS,
         "rows": [
             {
                 "label": "held classifier",
@@ -65,9 +56,7 @@ def tiny_spec(folder):
 def test_samples_are_scored_by_the_held_classifier_and_encoders_probed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tiny_spec(tmp_path)
-    main(["run", str(path)])
-    main(["render", str(path)])
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     held, vae, cgan, random, encoder = runs
     assert held["real_fid"] >= 0 and 0 <= held["source_test_acc"] <= 1
     for model in (vae, cgan):
@@ -83,7 +72,6 @@ def test_samples_are_scored_by_the_held_classifier_and_encoders_probed(tmp_path,
     # the probe trains on the VAE's encoder, taken from the VAE run's checkpoint
     weights = [o for o in encoder["overrides"] if o.startswith("--model.init_args.weights=")]
     assert weights == [f"--model.init_args.weights={vae['checkpoint_path']}"]
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert table.startswith(
         f"held classifier {100 * held['source_test_acc']:.1f}%, real digits {held['real_fid']:.1f}."
     )

@@ -1,22 +1,14 @@
 """The ``learning_tests`` kind end to end on a tiny spec: the claims a test asserts with the
 effect at every seed, and per task each metric per seed and the paired differences."""
 
-import json
-
 import pytest
 import yaml
 
+from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 from transferlab.commands.bench.kinds.learning_tests import learning_tests_table
 from transferlab.commands.bench.spec import load_spec
 
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 CLAIM = {"test": "adaptation/test_adaptation_runs.py", "metric": "test/target_acc"}
 
 
@@ -52,10 +44,7 @@ def tiny_spec(folder, **options):
 def test_claims_per_seed_tables_and_paired_differences(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tiny_spec(tmp_path)
-    main(["run", str(path)])
-    main(["render", str(path)])
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     accuracy = {(r["label"], r["seed"]): r["target_test_acc"] for r in runs}
     assert all(0 <= a <= 1 for a in accuracy.values()) and len(accuracy) == 4
     effects = [100 * (accuracy[("dann", s)] - accuracy[("source_only", s)]) for s in (0, 1)]

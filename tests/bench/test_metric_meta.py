@@ -2,21 +2,13 @@
 baseline embedding with its verdict lines, a few-shot row on held-out classes, and the
 sinusoid rows of ``maml_sinusoid`` read from their config -- one table, as the benchmark's."""
 
-import json
-
 import pytest
 import yaml
 
+from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.command import main
 from transferlab.commands.bench.kinds.metric_meta import sinusoid_settings
 
-TINY = [
-    "--trainer.limit_train_batches=3",
-    "--trainer.limit_val_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.logger=false",
-]
 EPISODES = [
     "--data.init_args.train_episodes=8",
     "--data.init_args.val_episodes=2",
@@ -87,10 +79,7 @@ def tiny_spec(folder):
 def test_retrieval_few_shot_and_sinusoid_rows_make_one_table(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tiny_spec(tmp_path)
-    main(["run", str(path)])
-    main(["render", str(path)])
-    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
-    runs = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())["runs"]
+    runs, table = run_and_render(path)
     assert "| method | P@1 | R@4 | MAP@R | verification AUC | seeds | fit s | commit |" in table
     assert "| Untrained digit CNN (random init) | " in table
     # the rows listed after the baseline get a verdict per seed-paired metric; rows before
