@@ -187,10 +187,14 @@ def strict(value):
 
 
 def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
-    """Split ``spec`` over ``workers`` processes sharing the store; wait for all."""
+    """Split ``spec`` over ``workers`` processes sharing the store; wait for all. Each
+    process gets its share of the CPU cores as its default thread count (unless
+    ``OMP_NUM_THREADS`` says otherwise): more threads than cores slow every run down."""
     seed_args = ["--seeds", *map(str, seeds)] if seeds else []
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    env = os.environ | {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", share)}
     processes = [
-        subprocess.Popen(bench_run_command(spec, "--worker", f"{i}/{workers}", *seed_args))
+        subprocess.Popen(bench_run_command(spec, "--worker", f"{i}/{workers}", *seed_args), env=env)
         for i in range(workers)
     ]
     failed = [p.args for p in processes if p.wait() != 0]
