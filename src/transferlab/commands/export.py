@@ -104,7 +104,15 @@ def labeled_test_loaders(data) -> dict[str, list]:
 
 
 def example_input(info: dict, data) -> torch.Tensor:
-    size = (info.get("input") or {}).get("image_size") or getattr(data, "image_size", None)
+    """Two inputs of the network's shape: images, or a text network's token ids (real
+    texts, so that its attention mask is not empty)."""
+    recorded = info.get("input") or {}
+    if "tokenizer" in recorded:
+        from transferlab.data.text import tokenize
+
+        texts = ["an example text to trace the network with", "another one"]
+        return tokenize(texts, recorded["tokenizer"], int(recorded["max_length"]))
+    size = recorded.get("image_size") or getattr(data, "image_size", None)
     if size is None:
         raise ValueError("the checkpoint records no input size; give --data")
     return torch.zeros(2, 3, int(size), int(size))

@@ -1,6 +1,7 @@
 """Text through the image methods' YAML: swap the data module and the backbone, keep the
 method. MiniLM fine-tuned on movie-review snippets learns sentiment and carries it to
-Amazon product reviews; DANN runs on text unchanged.
+Amazon product reviews, classifies a user's CSV and exports to ONNX with the same
+predictions; DANN runs on text unchanged.
 
 Measured at this budget (30 steps of 16 texts of 32 tokens, one thread), seeds 0-2: source
 (movie) test accuracy 0.712, 0.756, 0.756 on 160 balanced texts (chance 0.5); target
@@ -18,6 +19,7 @@ from tests.conftest import QUIET, build_cli, config
 from transferlab.checkpoints import load_method
 from transferlab.commands.cli import NO_CALLBACKS
 from transferlab.commands.compare import run_config
+from transferlab.commands.export import run as export
 from transferlab.commands.predict import main as predict
 from transferlab.data.sentiment import load_sentiment_domain
 
@@ -61,6 +63,19 @@ def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
         "Broke after a day, awful",
     ]
     assert [row["predicted_class"] for row in rows] == ["positive", "negative"]
+
+    # exported to ONNX, it predicts what the PyTorch network predicts on every test text
+    report = export(
+        [
+            f"--ckpt={result.checkpoint_path}",
+            "--format=onnx",
+            "--no_latency",
+            f"--output={tmp_path / 'onnx'}",
+        ]
+    )
+    for split in ("source", "target"):
+        assert report[f"{split}_parity"]["top1_agreement"] >= 0.999, split
+        assert report[f"{split}_parity"]["max_abs_logit_difference"] < 1e-3, split
 
 
 def test_dann_trains_on_text_unchanged(tmp_path):
