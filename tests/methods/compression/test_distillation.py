@@ -166,3 +166,47 @@ def test_a_teacher_of_another_resolution_sees_the_batch_resized_to_it(teacher_ch
     images = torch.randn(4, 3, 28, 28)
     loss = model._distill(images, torch.tensor([0, 1, 2, 3]))
     assert sizes == [torch.Size([4, 3, 40, 40])] and loss.isfinite()
+
+
+def test_a_one_layer_minilm_student_distills_a_text_teacher_on_unlabeled_target_text(tmp_path):
+    """Text through the same method: the student is MiniLM's first layer (a layer-dropped
+    start), it learns from a fine-tuned MiniLM teacher's soft targets on labeled movie
+    reviews and unlabeled Amazon reviews, and is the smaller and faster network."""
+    from transferlab.commands.cli import NO_CALLBACKS
+    from transferlab.commands.compare import run_config
+
+    tiny = [
+        NO_CALLBACKS,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=2",
+        "--trainer.limit_test_batches=2",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--data.init_args.max_length=16",
+        "--data.init_args.batch_size=8",
+    ]
+    teacher = run_config(
+        config("source_only/sentiment_movies_to_amazon.yaml"),
+        overrides=[*tiny, f"--trainer.default_root_dir={tmp_path / 'teacher'}"],
+    )
+    cli = build_cli(
+        config("distillation/sentiment_minilm_l1_student.yaml"),
+        *tiny,
+        f"--trainer.default_root_dir={tmp_path / 'student'}",
+        f"--model.init_args.teacher={teacher.checkpoint_path}",
+    )
+    student = cli.model
+    assert len(student.backbone.encoder.encoder.layer) == 1
+    teacher_model = student.teacher
+    assert len(teacher_model.backbone.encoder.encoder.layer) == 6
+    before = student.head.weight.detach().clone()
+    cli.trainer.fit(student, datamodule=cli.datamodule)
+    assert not torch.equal(student.head.weight, before)
+    assert all(not p.requires_grad for p in teacher_model.parameters())
+    ids = cli.datamodule.tokenize(["a lovely, warm film", "broken on arrival"])
+    with torch.no_grad():
+        assert student.eval()(ids).shape == teacher_model(ids).shape == (2, 2)
+    count = lambda model: sum(p.numel() for p in model.backbone.parameters())  # noqa: E731
+    assert count(student) < 0.65 * count(teacher_model)
