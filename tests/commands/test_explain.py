@@ -53,6 +53,18 @@ def test_bad_input_is_named_and_nothing_is_written(trained, image_folder, tmp_pa
     (image_folder / "broken.jpg").unlink()
     with pytest.raises(ValueError, match=r"no spatial layer named 'head'; candidates: 0\.stem"):
         explain([*base, f"--images={image_folder}", "--layer=head"])
+    with pytest.raises(ValueError, match=r"give --images or --texts \(one of them\)"):
+        explain(base)
+    texts = tmp_path / "texts.csv"
+    texts.write_text("text\nfine\n")
+    with pytest.raises(ValueError, match="give --images or --texts"):
+        explain([*base, f"--images={image_folder}", f"--texts={texts}"])
+    with pytest.raises(ValueError, match="was not trained on text; use --images"):
+        explain([*base, f"--texts={texts}"])
+    with pytest.raises(ValueError, match="texts are explained with --method integrated_gradients"):
+        explain([*base, f"--texts={texts}", "--method=gradcam"])
+    with pytest.raises(ValueError, match="--method integrated_gradients explains texts"):
+        explain([*base, f"--images={image_folder}", "--method=integrated_gradients"])
     triplet = build_cli(
         config("triplet/mnist_held_out_digits.yaml"),
         "--trainer.max_epochs=1",

@@ -1,4 +1,5 @@
-"""``transferlab explain --ckpt CKPT --images DIR_OR_FILES --method gradcam|lime|shap``.
+"""``transferlab explain --ckpt CKPT --images DIR_OR_FILES --method gradcam|lime|shap``,
+or ``transferlab explain --ckpt CKPT --texts FILE.csv|.jsonl`` for a model trained on text.
 
 Writes ``explanations.png`` (each image, then per model its heat map with the predicted
 class and probability) and ``explanations.json`` (per image and model: class,
@@ -8,6 +9,10 @@ source-only model beside the adapted one on target images. Every input is checke
 any work starts (image paths, unreadable files, the Grad-CAM layer, checkpoints of a
 method that has no classifier, input sizes that differ), and the files are written only
 once everything has been computed.
+
+With ``--texts`` it writes ``explanations.html``: each text with its predicted class and
+its words highlighted by integrated gradients over the token embeddings
+(:mod:`transferlab.explain.text`), and ``explanations.json`` with the same numbers.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from transferlab.deploy.network import load_network
 from transferlab.explain.attributions import EXPLAINERS
 from transferlab.explain.checks import deletion_insertion, randomization_check
 from transferlab.explain.grid import check_layer, explain_networks, save_grid
+
+TEXT_METHOD = "integrated_gradients"
 
 
 def load_models(paths: list[str]) -> tuple[dict[str, torch.nn.Module], dict]:
@@ -60,21 +67,75 @@ def load_images(patterns: list[str], spec: dict, limit: int) -> tuple[list[Path]
     return files, torch.stack([dataset[i][0] for i in range(len(files))])
 
 
+def explain_texts(args) -> Path:
+    """``--texts``: integrated gradients over tokens, as highlighted text in HTML."""
+    from transferlab.backbones.text import load_tokenizer
+    from transferlab.data.text import read_rows, tokenize
+    from transferlab.explain.text import html_page, integrated_gradients, words
+
+    if args.method not in (None, TEXT_METHOD):
+        raise ValueError(f"texts are explained with --method {TEXT_METHOD}, not {args.method}")
+    if args.compare or args.checks:
+        raise ValueError("--compare and --checks explain images; give one text model alone")
+    network, info = load_network(args.ckpt)
+    spec = info.get("input") or {}
+    if "tokenizer" not in spec:
+        raise ValueError(f"{args.ckpt} was not trained on text; use --images")
+    texts = [t for t, _ in read_rows(Path(args.texts), args.text_column, None)]
+    texts = texts[: args.max_images]
+    ids = tokenize(texts, spec["tokenizer"], spec["max_length"])
+    with torch.no_grad():
+        probabilities = network.eval()(ids).softmax(1)
+    confidence, predicted = probabilities.max(1)
+    tokenizer = load_tokenizer(spec["tokenizer"])
+    scores = integrated_gradients(network, ids, predicted, tokenizer)
+    names = info.get("class_names") or [str(i) for i in range(info["num_classes"])]
+    rows = [
+        {
+            "text": text,
+            "predicted": names[int(predicted[i])],
+            "probability": round(float(confidence[i]), 4),
+            "words": [(w, round(s, 4)) for w, s in words(tokenizer, ids[i], scores[i])],
+        }
+        for i, text in enumerate(texts)
+    ]
+    output = Path(args.output)
+    page = html_page(rows, output / "explanations.html", f"{TEXT_METHOD}: {Path(args.ckpt).name}")
+    record = {"method": TEXT_METHOD, "texts": rows}
+    (output / "explanations.json").write_text(json.dumps(record, indent=1))
+    print(f"wrote {page} and {output / 'explanations.json'}")
+    return output
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = command_parser("explain", __doc__)
     parser.add_argument("--ckpt", required=True, help="checkpoint or network file")
     parser.add_argument("--compare", nargs="*", default=[], help="more models, same images")
     parser.add_argument(
-        "--images", required=True, nargs="+", help="folders, image files or glob patterns"
+        "--images", nargs="+", default=None, help="folders, image files or glob patterns"
     )
-    parser.add_argument("--method", choices=EXPLAINERS.names(), default="gradcam")
+    parser.add_argument("--texts", type=str | None, default=None, help="a .csv or .jsonl file")
+    parser.add_argument("--text_column", default="text", help="the texts' column or key")
+    parser.add_argument(
+        "--method",
+        choices=[*EXPLAINERS.names(), TEXT_METHOD],
+        default=None,
+        help=f"images: gradcam (default), lime, shap; texts: {TEXT_METHOD}",
+    )
     parser.add_argument(
         "--layer", type=str | None, default=None, help="Grad-CAM layer (default: the last)"
     )
-    parser.add_argument("--max_images", type=int, default=8)
+    parser.add_argument("--max_images", type=int, default=8, help="images or texts at most")
     parser.add_argument("--checks", action="store_true", help="randomisation + deletion")
     parser.add_argument("--output", default="explanations")
     args = parse(parser, argv)
+    if (args.images is None) == (args.texts is None):
+        raise ValueError("give --images or --texts (one of them)")
+    if args.texts is not None:
+        return explain_texts(args)
+    args.method = args.method or "gradcam"
+    if args.method == TEXT_METHOD:
+        raise ValueError(f"--method {TEXT_METHOD} explains texts: give --texts")
 
     networks, loaded = load_models([args.ckpt, *args.compare])
     spec, names = loaded["spec"], loaded["class_names"]
