@@ -54,3 +54,21 @@ def test_the_dann_paper_mnist_network_is_a_timm_backbone():
     model = create_backbone("dann_mnist_cnn")
     assert model(torch.zeros(2, 3, 28, 28)).shape == (2, 768)  # 48 maps of 4 x 4
     assert sum(p.numel() for p in model.parameters()) == 3 * 32 * 25 + 32 + 32 * 48 * 25 + 48
+
+
+def test_text_padding_is_dynamic_and_changes_no_feature():
+    """A batch of short texts runs only as long as its longest text, with the features
+    the full ``max_length`` would give."""
+    from transferlab.backbones.text import trim_padding
+    from transferlab.data.text import tokenize
+
+    ids = tokenize(["a wonderful film", "it broke after a day, awful"], "minilm", 64)
+    trimmed = trim_padding(ids, 0)
+    longest = int((ids != 0).sum(1).max())
+    assert ids.shape[1] == 64 and trimmed.shape[1] == longest < 16
+    encoder = create_backbone("minilm").eval()
+    with torch.no_grad():
+        full_length = encoder.encoder(input_ids=ids, attention_mask=(ids != 0).long())
+        mask = (ids != 0).unsqueeze(-1).float()
+        expected = (full_length.last_hidden_state * mask).sum(1) / mask.sum(1)
+        torch.testing.assert_close(encoder(ids), expected, atol=1e-5, rtol=1e-4)

