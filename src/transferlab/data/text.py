@@ -8,7 +8,9 @@ data module and the backbone, keep the method.
       init_args: {backbone: minilm}
 
 A domain is one of the four built-in sentiment corpora (``tweets``, ``movies``,
-``amazon``, ``nyt``: see :mod:`transferlab.data.sentiment`) or data of your own: CSV with
+``amazon``, ``nyt``: see :mod:`transferlab.data.sentiment`), the conversation topics of
+one language (``topics:english``, ``topics:italian`` ...: see
+:mod:`transferlab.data.topics`), or data of your own: CSV with
 a ``text_column`` and a ``label_column``, JSON lines with those keys, or a folder of
 ``.txt`` files, one text each, in a subfolder per class (``reviews/pos/001.txt``, the
 layout of the IMDB archive and of image folders). A target may have no labels: a file
@@ -28,7 +30,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, Subset
 
-from transferlab.backbones.text import load_tokenizer
+from transferlab.backbones.text import FROZEN_MULTILINGUAL, encode_frozen, load_tokenizer
 from transferlab.data.domains import DomainDataModule
 from transferlab.data.image_folders import UNLABELED
 from transferlab.data.sentiment import (
@@ -36,8 +38,19 @@ from transferlab.data.sentiment import (
     SENTIMENT_DOMAINS,
     load_sentiment_domain,
 )
+from transferlab.data.topics import PREFIX, TOPICS, is_topic_domain, load_topic_domain
 
 FILE_SUFFIXES = (".csv", ".jsonl")
+
+
+def builtin_classes(name: str) -> list[str] | None:
+    """The classes of a built-in corpus (a sentiment domain or ``topics:<language>``);
+    ``None`` for data of the user's own."""
+    if name in SENTIMENT_DOMAINS:
+        return list(SENTIMENT_CLASSES)
+    if is_topic_domain(name):
+        return list(TOPICS)
+    return None
 
 
 def is_own_data(name: str) -> bool:
@@ -78,7 +91,11 @@ def read_folder(path: Path) -> list[tuple[str, str | None]]:
 
 
 def tokenize(texts: list[str], tokenizer: str, max_length: int) -> torch.Tensor:
-    """``(len(texts), max_length)`` token ids, cut or padded with the pad id."""
+    """``(len(texts), max_length)`` token ids, cut or padded with the pad id; for the
+    frozen ``use_multilingual`` encoder, ``(len(texts), 512)`` embeddings (it reads whole
+    texts: ``max_length`` does not apply)."""
+    if tokenizer == FROZEN_MULTILINGUAL:
+        return encode_frozen(texts)
     tokens = load_tokenizer(tokenizer)(
         texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
     )
@@ -159,10 +176,12 @@ class TextDomains(DomainDataModule):
     """Text classification across two domains (built-in corpora or your own files).
 
     Args:
-        source: labeled domain: ``tweets``, ``movies``, ``amazon``, ``nyt``, a
-            ``.csv`` / ``.jsonl`` file, or a folder of ``.txt`` files per class.
+        source: labeled domain: ``tweets``, ``movies``, ``amazon``, ``nyt``,
+            ``topics:<language>``, a ``.csv`` / ``.jsonl`` file, or a folder of ``.txt``
+            files per class.
         target: the domain to adapt to, the same kinds (a file may have no labels).
-        tokenizer: the backbone's name (``minilm``, ``hf:<name>``): its tokenizer.
+        tokenizer: the backbone's name (``minilm``, ``hf:<name>``): its tokenizer;
+            ``use_multilingual``: the frozen encoder's embeddings.
         max_length: token ids per text; longer texts are cut.
         margin: built-in corpora: a text is positive when its mean rating is at least
             ``margin``, negative at most ``-margin``; the texts in between are left out.
@@ -185,10 +204,11 @@ class TextDomains(DomainDataModule):
     ) -> None:
         super().__init__(source, target, **kwargs)
         for name in (source, target):
-            if name not in SENTIMENT_DOMAINS and not is_own_data(name):
+            if builtin_classes(name) is None and not is_own_data(name):
                 raise ValueError(
                     f"text domain {name!r}: use one of {', '.join(SENTIMENT_DOMAINS)}, "
-                    f"a {' / '.join(FILE_SUFFIXES)} file or a folder of .txt files"
+                    f"{PREFIX}<language>, a {' / '.join(FILE_SUFFIXES)} file or a folder "
+                    "of .txt files"
                 )
         self.tokenizer_name, self.max_length, self.margin = tokenizer, max_length, margin
         self.columns, self.cache_dir = (text_column, label_column), cache_dir
@@ -210,17 +230,23 @@ class TextDomains(DomainDataModule):
         return self._classes
 
     def _class_names(self) -> list[str]:
-        if self.source in SENTIMENT_DOMAINS:
-            return list(SENTIMENT_CLASSES)
+        if builtin_classes(self.source) is not None:
+            return builtin_classes(self.source)
         labels = [label for _, label in self.rows(self.source)]
         if None in labels:
             raise ValueError(f"source {self.source} has no labels ({self.columns[1]!r})")
         return sorted(set(labels))
 
     def texts_and_labels(self, name: str) -> tuple[list[str], list[int]]:
-        if name in SENTIMENT_DOMAINS:
-            if is_own_data(self.source):
-                raise ValueError(f"{name} has the classes {SENTIMENT_CLASSES}; so must the source")
+        corpus_classes = builtin_classes(name)
+        if corpus_classes is not None:
+            if corpus_classes != self.classes:
+                raise ValueError(
+                    f"{name} has the classes {corpus_classes}; so must the source "
+                    f"({self.source}: {self.classes})"
+                )
+            if is_topic_domain(name):
+                return load_topic_domain(name)
             return load_sentiment_domain(name, self.margin, self.cache_dir)
         rows = self.rows(name)
         index = {c: i for i, c in enumerate(self.classes)}
