@@ -69,7 +69,7 @@ def load_images(patterns: list[str], spec: dict, limit: int) -> tuple[list[Path]
 
 def explain_texts(args) -> Path:
     """``--texts``: integrated gradients over tokens, as highlighted text in HTML."""
-    from transferlab.backbones.text import load_tokenizer
+    from transferlab.backbones.text import FROZEN_MULTILINGUAL, load_tokenizer
     from transferlab.data.text import read_rows, tokenize
     from transferlab.explain.text import html_page, integrated_gradients, words
 
@@ -81,6 +81,11 @@ def explain_texts(args) -> Path:
     spec = info.get("input") or {}
     if "tokenizer" not in spec:
         raise ValueError(f"{args.ckpt} was not trained on text; use --images")
+    if spec["tokenizer"] == FROZEN_MULTILINGUAL:
+        raise ValueError(
+            f"{args.ckpt} reads {FROZEN_MULTILINGUAL} embeddings, made outside the network: "
+            "there are no words in it to attribute (explain a minilm or hf: model)"
+        )
     texts = [t for t, _ in read_rows(Path(args.texts), args.text_column, None)]
     texts = texts[: args.max_images]
     ids = tokenize(texts, spec["tokenizer"], spec["max_length"])
