@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import yaml
 
 from tests.conftest import ROOT
@@ -31,3 +33,28 @@ def test_tfidf_fits_the_few_labeled_texts_and_beats_chance_on_the_test_split(tmp
     assert run["labeled_texts"] == 128 and run["protocol"] == "none"
     assert run["target_test_acc"] > 0.55  # two balanced-ish classes; 3 seeds: 0.66-0.72
     assert "| amazon, 64/class | TF-IDF |" in (tmp_path / "benchmarks/results/tiny.md").read_text()
+
+
+@pytest.mark.slow
+def test_setfit_trains_on_the_same_few_labeled_texts(tmp_path, monkeypatch):
+    """Skipped unless ``make peers`` installed setfit."""
+    pytest.importorskip("setfit")
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "title": "tiny",
+        "seeds": [0],
+        "overrides": ["--data.init_args.split_seed={seed}"],
+        "tasks": {"amazon, 8/class": ["--data.init_args.domain=amazon"]},
+        "rows": [
+            {
+                "label": "SetFit",
+                "config": str(ROOT / "configs/fine_tuning/sentiment_movies_8_labels.yaml"),
+                "kind": "peer_setfit",
+            }
+        ],
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(spec))
+    main(["run", str(tmp_path / "tiny.yaml")])
+    run = json.loads(next((tmp_path / "runs/bench/tiny").glob("*.json")).read_text())
+    assert run["labeled_texts"] == 16 and run["protocol"] == "none"
+    assert run["target_test_acc"] > SETFIT_FLOOR
