@@ -11,8 +11,9 @@ method that has no classifier, input sizes that differ), and the files are writt
 once everything has been computed.
 
 With ``--texts`` it writes ``explanations.html``: each text with its predicted class and
-its words highlighted by integrated gradients over the token embeddings
-(:mod:`transferlab.explain.text`), and ``explanations.json`` with the same numbers.
+its words highlighted by integrated gradients over the token embeddings (the default) or
+by LIME (``--method lime``; :mod:`transferlab.explain.text`), and ``explanations.json``
+with the same numbers.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from transferlab.explain.attributions import EXPLAINERS
 from transferlab.explain.checks import deletion_insertion, randomization_check
 from transferlab.explain.grid import check_layer, explain_networks, save_grid
 
-TEXT_METHOD = "integrated_gradients"
+TEXT_METHODS = ("integrated_gradients", "lime")  # the first is the default
 
 
 def load_models(paths: list[str]) -> tuple[dict[str, torch.nn.Module], dict]:
@@ -71,10 +72,11 @@ def explain_texts(args) -> Path:
     """``--texts``: integrated gradients over tokens, as highlighted text in HTML."""
     from transferlab.backbones.text import FROZEN_MULTILINGUAL, load_tokenizer
     from transferlab.data.text import read_rows, tokenize
-    from transferlab.explain.text import html_page, integrated_gradients, words
+    from transferlab.explain.text import html_page, integrated_gradients, lime, words
 
-    if args.method not in (None, TEXT_METHOD):
-        raise ValueError(f"texts are explained with --method {TEXT_METHOD}, not {args.method}")
+    method = args.method or TEXT_METHODS[0]
+    if method not in TEXT_METHODS:
+        raise ValueError(f"texts are explained with --method {' or '.join(TEXT_METHODS)}")
     if args.compare or args.checks:
         raise ValueError("--compare and --checks explain images; give one text model alone")
     network, info = load_network(args.ckpt)
@@ -93,7 +95,8 @@ def explain_texts(args) -> Path:
         probabilities = network.eval()(ids).softmax(1)
     confidence, predicted = probabilities.max(1)
     tokenizer = load_tokenizer(spec["tokenizer"])
-    scores = integrated_gradients(network, ids, predicted, tokenizer)
+    explainer = integrated_gradients if method == "integrated_gradients" else lime
+    scores = explainer(network, ids, predicted, tokenizer)
     names = info.get("class_names") or [str(i) for i in range(info["num_classes"])]
     rows = [
         {
@@ -105,8 +108,8 @@ def explain_texts(args) -> Path:
         for i, text in enumerate(texts)
     ]
     output = Path(args.output)
-    page = html_page(rows, output / "explanations.html", f"{TEXT_METHOD}: {Path(args.ckpt).name}")
-    record = {"method": TEXT_METHOD, "texts": rows}
+    page = html_page(rows, output / "explanations.html", f"{method}: {Path(args.ckpt).name}")
+    record = {"method": method, "texts": rows}
     (output / "explanations.json").write_text(json.dumps(record, indent=1))
     print(f"wrote {page} and {output / 'explanations.json'}")
     return output
@@ -123,9 +126,9 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--text_column", default="text", help="the texts' column or key")
     parser.add_argument(
         "--method",
-        choices=[*EXPLAINERS.names(), TEXT_METHOD],
+        choices=sorted({*EXPLAINERS.names(), *TEXT_METHODS}),
         default=None,
-        help=f"images: gradcam (default), lime, shap; texts: {TEXT_METHOD}",
+        help="images: gradcam (default), lime, shap; texts: integrated_gradients (default), lime",
     )
     parser.add_argument(
         "--layer", type=str | None, default=None, help="Grad-CAM layer (default: the last)"
@@ -139,8 +142,8 @@ def main(argv: list[str] | None = None) -> Path:
     if args.texts is not None:
         return explain_texts(args)
     args.method = args.method or "gradcam"
-    if args.method == TEXT_METHOD:
-        raise ValueError(f"--method {TEXT_METHOD} explains texts: give --texts")
+    if args.method == "integrated_gradients":
+        raise ValueError("--method integrated_gradients explains texts: give --texts")
 
     networks, loaded = load_models([args.ckpt, *args.compare])
     spec, names = loaded["spec"], loaded["class_names"]

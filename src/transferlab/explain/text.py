@@ -1,5 +1,5 @@
-"""Which words a text classifier's prediction rests on: integrated gradients (captum) over
-the token embeddings, shown as highlighted text in an HTML page.
+"""Which words a text classifier's prediction rests on: integrated gradients or LIME
+(both from captum), shown as highlighted text in an HTML page.
 
 Integrated gradients integrates the gradient along the straight path from a baseline to
 the input; here the path runs in the embedding space, from every token replaced by the
@@ -7,11 +7,18 @@ pad token (the special tokens kept) to the text itself, so a token's attribution
 its embedding adds to the predicted class's logit over "no words at all". Attributions of
 a word's pieces (``play`` + ``##ing``) are summed into the word. The attention mask comes
 from the real token ids on every step, so padding never counts.
+
+LIME (Ribeiro et al. 2016) instead switches whole words off (their pieces become padding,
+which the attention mask drops) in random patterns, and fits a ridge model to the class
+probability over those patterns, each weighted by how many words it keeps (the kernel of
+LIME's own text explainer: cosine distance to the whole text, width 25). A word's
+coefficient is its score; it asks nothing of the network but its outputs.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 import torch
@@ -45,6 +52,77 @@ def integrated_gradients(
     )
     scores = attributions.sum(-1).detach() * (~keep)
     return nn.functional.pad(scores, (0, full_length - ids.shape[1]))
+
+
+def word_groups(tokenizer, ids: torch.Tensor) -> torch.Tensor:
+    """Per token of one text, its word's number from 1 (a word's pieces, ``##`` on, share
+    it); 0 for special tokens and padding, which LIME never switches off."""
+    special = set(tokenizer.all_special_ids)
+    groups, word = [], 0
+    for token_id in ids.tolist():
+        if token_id in special:
+            groups.append(0)
+            continue
+        if not tokenizer.convert_ids_to_tokens(token_id).startswith("##") or word == 0:
+            word += 1
+        groups.append(word)
+    return torch.tensor(groups)
+
+
+def lime_text_kernel(original, perturbed, interpretable, **kwargs) -> torch.Tensor:
+    """LIME's text-explainer weight of one on/off pattern of words: ``sqrt(exp(-d^2 /
+    25^2))`` with ``d`` 100 times the cosine distance of the pattern to all words on (the
+    first interpretable feature, special tokens, is always on and left out)."""
+    kept = interpretable[0, 1:].float()
+    cosine = kept.sum() / (kept.norm() * math.sqrt(kept.numel())).clamp(min=1e-12)
+    distance = 100 * (1 - cosine)
+    return torch.exp(-(distance**2) / 25**2).sqrt()
+
+
+def lime(
+    network: nn.Module,
+    ids: torch.Tensor,
+    classes: torch.Tensor,
+    tokenizer,
+    samples: int = 500,
+    seed: int = 0,
+) -> torch.Tensor:
+    """``(texts, tokens)`` LIME scores of ``classes``: a word's ridge coefficient, shared
+    out evenly among its pieces (so that :func:`words` sums them back); zero on special
+    tokens and padding."""
+    from captum._utils.models.linear_model import SkLearnRidge
+    from captum.attr import Lime
+
+    full_length = ids.shape[1]
+    ids = trim_padding(ids, tokenizer.pad_token_id)
+    network = network.eval()
+    explainer = Lime(
+        lambda batch: network(batch).softmax(-1),
+        interpretable_model=SkLearnRidge(alpha=1.0),
+        similarity_func=lime_text_kernel,
+    )
+    scores = []
+    for index in range(len(ids)):
+        text = ids[index : index + 1]
+        groups = word_groups(tokenizer, text[0])
+        special = groups == 0
+        baseline = torch.where(special, text[0], torch.full_like(text[0], tokenizer.pad_token_id))
+        torch.manual_seed(seed + index)
+        per_token = (
+            explainer.attribute(
+                text,
+                baselines=baseline[None],
+                target=classes[index : index + 1],
+                feature_mask=groups[None],
+                n_samples=samples,
+                perturbations_per_eval=min(samples, 100),
+            )[0]
+            .detach()
+            .float()
+        )
+        pieces = torch.bincount(groups)[groups].float()
+        scores.append(per_token / pieces * (~special))
+    return nn.functional.pad(torch.stack(scores), (0, full_length - ids.shape[1]))
 
 
 def words(tokenizer, ids: torch.Tensor, scores: torch.Tensor) -> list[tuple[str, float]]:

@@ -88,6 +88,16 @@ def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
     assert strongest[0] == "wonderful" and strongest[1] in ("broke", "awful")
     assert "<span" in (tmp_path / "explanations.html").read_text()
 
+    # LIME, which sees only the outputs, finds the same words (seeds 0-2: "wonderful"
+    # 0.13-0.16 then "love"; "broke" or "awful")
+    lime = tmp_path / "lime"
+    explain(["--ckpt", result.checkpoint_path, "--texts", str(texts), "--method=lime",
+             "--output", str(lime)])  # fmt: skip
+    explained = json.loads((lime / "explanations.json").read_text())
+    strongest = [max(row["words"], key=lambda pair: pair[1])[0] for row in explained["texts"]]
+    assert explained["method"] == "lime"
+    assert strongest[0] == "wonderful" and strongest[1] in ("broke", "awful")
+
 
 def test_dann_trains_on_text_unchanged(tmp_path):
     result = run_config(
