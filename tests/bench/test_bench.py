@@ -250,3 +250,21 @@ def test_results_files_are_strict_json():
 
     for path in RESULTS.glob("*.json"):
         json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    "line, dirty",
+    [
+        (" M src/transferlab/methods/transfer/lora.py", True),
+        ("?? configs/dann/mine.yaml", True),
+        ("?? src/transferlab/methods/new.py", True),
+        (" M pyproject.toml", True),
+        ("?? bench.log", False),  # a log beside the checkout is not code
+        (" M docs/guides/text.md", False),
+        ("?? runs/bench/x.json", False),
+    ],
+)
+def test_only_changes_a_run_could_feel_make_a_tree_dirty(line, dirty):
+    from transferlab.commands.bench.provenance import can_change_numbers
+
+    assert can_change_numbers(line) is dirty

@@ -21,16 +21,26 @@ def git(*args: str, cwd: Path | None = None) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+# where a file the commit does not know could change a number: code, configs, specs
+READ_BY_RUNS = ("src/", "configs/", "benchmarks/specs/")
+
+
+def can_change_numbers(status_line: str) -> bool:
+    """Whether one line of ``git status --porcelain`` is a change a run could feel: any
+    edit to a tracked file but run outputs, results and documentation; a new file only
+    where runs read files (a log beside the checkout is not code)."""
+    path = status_line[3:]
+    if path.startswith(("runs/", "benchmarks/results/", "docs/")) or path.endswith(".md"):
+        return False
+    return not status_line.startswith("??") or path.startswith(READ_BY_RUNS)
+
+
 def code_version(root: Path) -> dict:
     """The commit, and whether the tree differed from it in anything that can change a
-    number (run outputs, results and documentation aside)."""
-    changed = [
-        line
-        for line in git("status", "--porcelain", cwd=root).splitlines()
-        if not line[3:].startswith(("runs/", "benchmarks/results/", "docs/"))
-        and not line.endswith(".md")
-    ]
-    return {"commit": git("rev-parse", "HEAD", cwd=root) or "unknown", "dirty": bool(changed)}
+    number."""
+    status = git("status", "--porcelain", cwd=root).splitlines()
+    dirty = any(can_change_numbers(line) for line in status)
+    return {"commit": git("rev-parse", "HEAD", cwd=root) or "unknown", "dirty": dirty}
 
 
 def package_versions() -> dict[str, str | None]:
