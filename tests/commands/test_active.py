@@ -163,3 +163,16 @@ def test_a_cold_start_labels_a_core_set_batch_first_and_asks_a_person_for_it(tmp
         writer.writerows(rows)
     state = main(["-c", str(tmp_path / "cold.yaml"), *SHORT])
     assert state.history[0]["labels"] == 12 and len(state.pending) == 10
+
+
+def test_the_loop_learns_text_topics_from_the_texts_it_asks_for(tmp_path):
+    """A head on frozen multilingual embeddings, 11 -> 44 labeled English texts, margin
+    queries. Measured, seeds 0-2 (each its own split): 0.361 -> 0.619, 0.394 -> 0.606,
+    0.368 -> 0.677 on 155 test texts of 11 topics (random queries: 0.581, 0.555, 0.626)."""
+    config = yaml.safe_load((CONFIGS / "active" / "topics_english_margin.yaml").read_text())
+    config["active"] |= {"budget": 44, "output": str(tmp_path / "loop"), "wandb": False}
+    (tmp_path / "topics.yaml").write_text(yaml.safe_dump(config))
+    state = main(["-c", str(tmp_path / "topics.yaml"), "--trainer.logger=false"])
+    curve = [round(h["test_acc"], 3) for h in state.history]
+    assert [h["labels"] for h in state.history] == [11, 22, 33, 44]
+    assert curve[-1] > curve[0] + 0.15, curve  # lowest rise of three seeds: 0.21

@@ -4,7 +4,7 @@ trains from its YAML, and each mechanism does what it claims."""
 import pytest
 import torch
 
-from tests.conftest import build_cli, config
+from tests.conftest import QUIET, build_cli, config
 
 FAST = ("-c", config("trainer/fast_dev_run.yaml"))
 NO_WARMUP = "--model.init_args.warmup_epochs=0"
@@ -118,3 +118,22 @@ def test_methods_that_need_views_say_so_on_domain_adaptation_data():
     )
     with pytest.raises(TypeError, match="SemiSupervisedDigits"):
         cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+
+def test_self_training_learns_text_topics_from_8_labeled_texts_per_topic(tmp_path):
+    """A head on frozen multilingual embeddings, English conversation topics, 88 labels and
+    the rest of the training split pseudo-labeled. Measured, seeds 0-2 (each its own
+    split): test accuracy 0.594, 0.684, 0.690 on 155 texts of 11 topics, where answering
+    the largest topic scores 0.317."""
+    from transferlab.commands.cli import NO_CALLBACKS
+    from transferlab.commands.compare import run_config
+    from transferlab.data.topics import load_topic_domain
+
+    result = run_config(
+        config("self_training/topics_english_8_labels.yaml"),
+        overrides=[*QUIET, NO_CALLBACKS, f"--trainer.default_root_dir={tmp_path}"],
+    )
+    labels = load_topic_domain("topics:english")[1]
+    largest_topic = max(labels.count(c) for c in set(labels)) / len(labels)
+    assert result.method == "SelfTraining"
+    assert result.target_test_acc > largest_topic + 0.2  # lowest of three seeds: + 0.28
