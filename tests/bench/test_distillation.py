@@ -3,6 +3,7 @@ tiny specs: a teacher, students that name its checkpoint, the tables with their 
 lines; and the share-of-the-gap rule on hand-computed errors."""
 
 import pytest
+import torch
 import yaml
 
 from tests.bench.tiny import TINY, run_and_render
@@ -147,3 +148,17 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
     assert (
         table.rstrip().splitlines()[-1].startswith("- 10/class: distilled with the unlabeled pool")
     )
+    assert "x at batch 1 faster than the teacher." in table
+
+
+def test_a_text_model_is_timed_on_real_target_test_texts():
+    from transferlab.commands.bench.kinds.distillation_deploy import timing_inputs
+    from transferlab.data.text import TextDomains, dataset_texts, tokenize
+
+    data = TextDomains("movies", "amazon", max_length=32)
+    data.setup("fit")
+    ids = timing_inputs({"input": {"tokenizer": "minilm", "max_length": 32}}, data, 4)
+    texts = dataset_texts(data.splits["target"]["test"])[:4]
+    assert torch.equal(ids, tokenize(texts, "minilm", 32))
+    image = timing_inputs({"input": {"image_size": 28}}, data, 2)
+    assert image.shape == (2, 3, 28, 28)
