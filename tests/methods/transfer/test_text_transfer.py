@@ -136,6 +136,36 @@ def test_the_other_adaptation_methods_take_text_too(method, tmp_path):
     )
 
 
+def test_shot_adapts_a_text_source_model_without_source_texts(tmp_path):
+    """Two steps of a source model, then two of SHOT from its checkpoint."""
+    short = [
+        *QUIET,
+        NO_CALLBACKS,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=1",
+        "--data.init_args.max_length=16",
+        "--data.init_args.batch_size=8",
+    ]
+    source = build_cli(
+        config("source_only/sentiment_movies_to_amazon.yaml"),
+        *short,
+        f"--trainer.default_root_dir={tmp_path / 'source'}",
+    )
+    source.trainer.fit(source.model, datamodule=source.datamodule)
+    checkpoint = tmp_path / "source.ckpt"
+    source.trainer.save_checkpoint(checkpoint)
+    cli = build_cli(
+        config("shot/sentiment_movies_to_amazon.yaml"),
+        *short,
+        f"--model.init_args.source_checkpoint={checkpoint}",
+        f"--trainer.default_root_dir={tmp_path / 'shot'}",
+    )
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert cli.trainer.global_step == 2
+    assert torch.equal(cli.model.head.weight, source.model.head.weight)  # kept, as SHOT does
+
+
 def test_lora_trains_a_fraction_of_minilm_and_learns_sentiment(tmp_path):
     """Only the rank-8 updates and the head train. Measured at this budget, seeds 0-2:
     source test accuracy 0.675, 0.750, 0.706 (chance 0.5); Amazon 0.850, 0.831, 0.806."""
