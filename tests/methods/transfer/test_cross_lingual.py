@@ -70,3 +70,16 @@ def test_an_english_topic_head_on_frozen_multilingual_features_reads_italian(tmp
         explain(
             ["--ckpt", result.checkpoint_path, "--texts", str(texts), "--output", str(tmp_path)]
         )
+
+
+def test_mcc_adapts_an_english_topic_head_to_unlabeled_italian(tmp_path):
+    """MCC trains the head on English labels and on unlabeled Italian texts. Measured at
+    this budget, seeds 0-2: Italian test accuracy 0.794, 0.832, 0.813 (largest topic
+    0.311); beside the English head alone it is within noise (see the benchmark)."""
+    short = [*QUIET, NO_CALLBACKS, "--trainer.max_epochs=10"]
+    result = run_config(
+        config("mcc/topics_english_to_italian.yaml"),
+        overrides=[*short, f"--trainer.default_root_dir={tmp_path}"],
+    )
+    assert result.method == "MCC"
+    assert result.target_test_acc > 0.311 + 0.3  # lowest of three seeds: + 0.48
