@@ -8,7 +8,9 @@ import yaml
 from tests.conftest import ROOT
 from transferlab.commands.bench.command import main
 
-SETFIT_FLOOR = 0.6  # a guess between the two classes scores 0.5 on any split
+# a guess between the two classes scores 0.5 on any split; SetFit on 8 Amazon reviews per
+# class, seeds 0-2 of the benchmark: 0.697, 0.729, 0.729
+SETFIT_FLOOR = 0.6
 
 
 def test_tfidf_fits_the_few_labeled_texts_and_beats_chance_on_the_test_split(tmp_path, monkeypatch):
