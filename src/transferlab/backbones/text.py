@@ -44,6 +44,28 @@ def is_text_backbone(name: str) -> bool:
     )
 
 
+def tokenizer_family(name: str) -> str:
+    """The tokenizer a backbone reads its input with: ``minilm_l<k>`` reads MiniLM's."""
+    return OFFLINE_MINILM if FIRST_LAYERS.fullmatch(name) else name
+
+
+def input_mismatch(backbone: str, tokenizer: str | None) -> str | None:
+    """Why data made with ``tokenizer`` (``None``: images) cannot feed ``backbone``, or
+    ``None`` when it can."""
+    if tokenizer is None:
+        if is_text_backbone(backbone):
+            return f"model.backbone={backbone} reads text, but the data are images"
+        return None
+    if not is_text_backbone(backbone):
+        return f"the data are text (tokenizer: {tokenizer}), but model.backbone={backbone} is not"
+    if tokenizer_family(tokenizer) != tokenizer_family(backbone):
+        return (
+            f"data.tokenizer={tokenizer} does not make the input of model.backbone={backbone}; "
+            f"set the data's tokenizer to {tokenizer_family(backbone)}"
+        )
+    return None
+
+
 def encode_frozen(texts: list[str], cache_dir: Path | None = None) -> torch.Tensor:
     """``(len(texts), 512)`` Universal Sentence Encoder embeddings, computed once per list
     of texts and cached (the numpy encoder costs milliseconds per text on a CPU)."""

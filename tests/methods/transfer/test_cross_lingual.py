@@ -10,10 +10,11 @@ largest topic scores 0.311; the two Japanese texts came out food and sports at e
 """
 
 import csv
+import re
 
 import pytest
 
-from tests.conftest import QUIET, config
+from tests.conftest import QUIET, build_cli, config
 from transferlab.commands.cli import NO_CALLBACKS
 from transferlab.commands.compare import run_config
 from transferlab.commands.explain import main as explain
@@ -83,3 +84,43 @@ def test_mcc_adapts_an_english_topic_head_to_unlabeled_italian(tmp_path):
     )
     assert result.method == "MCC"
     assert result.target_test_acc > 0.311 + 0.3  # lowest of three seeds: + 0.48
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (
+            ["--model.init_args.backbone=minilm"],
+            "data.tokenizer=use_multilingual does not make the input of model.backbone=minilm",
+        ),
+        (
+            ["--data.init_args.tokenizer=minilm"],
+            "data.tokenizer=minilm does not make the input of model.backbone=use_multilingual",
+        ),
+        (
+            ["--model.init_args.backbone=digit_cnn"],
+            "the data are text (tokenizer: use_multilingual), but model.backbone=digit_cnn",
+        ),
+    ],
+)
+def test_data_made_for_another_backbone_is_refused_before_training(overrides, expected, tmp_path):
+    cli = build_cli(
+        config("feature_extraction/topics_english_to_italian.yaml"),
+        *QUIET,
+        *overrides,
+        f"--trainer.default_root_dir={tmp_path}",
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert cli.trainer.global_step == 0
+
+
+def test_a_text_backbone_on_images_is_refused_before_training(tmp_path):
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"),
+        *QUIET,
+        "--model.init_args.backbone=minilm",
+        f"--trainer.default_root_dir={tmp_path}",
+    )
+    with pytest.raises(ValueError, match="backbone=minilm reads text, but the data are images"):
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)

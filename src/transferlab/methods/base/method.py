@@ -21,6 +21,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from transferlab.backbones import create_backbone
+from transferlab.backbones.text import input_mismatch
 from transferlab.evaluation.selection import ORACLE_PROTOCOL
 from transferlab.registry import METHODS
 
@@ -197,6 +198,11 @@ class MethodModule(L.LightningModule):
                 f"images but {type(self).__name__} does not train on them; use a "
                 "domain-adaptation method or SourceOnly / FineTuning"
             )
+        if datamodule is not None and isinstance(self.hparams.get("backbone"), str):
+            spec = getattr(datamodule, "input_spec", None) or {}
+            mismatch = input_mismatch(self.hparams.backbone, spec.get("tokenizer"))
+            if mismatch:
+                raise ValueError(mismatch)
         if getattr(datamodule, "classes", None) is not None:
             self.class_names = list(datamodule.classes)
         if getattr(datamodule, "input_spec", None) is not None:  # text: its tokenizer
