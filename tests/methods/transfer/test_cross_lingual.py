@@ -9,17 +9,15 @@ test accuracy 0.794, 0.832, 0.819 on 155 texts of 11 topics, where always answer
 largest topic scores 0.311; the two Japanese texts came out food and sports at every seed.
 """
 
-import csv
 import re
 
 import pytest
 
 from tests.conftest import QUIET, build_cli, config
+from tests.methods.transfer.test_text_transfer import onnx_report, predicted_classes
 from transferlab.commands.cli import NO_CALLBACKS
 from transferlab.commands.compare import run_config
 from transferlab.commands.explain import main as explain
-from transferlab.commands.export import run as export
-from transferlab.commands.predict import main as predict
 from transferlab.data.topics import load_topic_domain
 
 
@@ -44,27 +42,9 @@ def test_an_english_topic_head_on_frozen_multilingual_features_reads_italian(tmp
     texts.write_text(
         "text\nピザとパスタが好きです\nサッカーの試合は何時に始まりますか\n", encoding="utf-8"
     )
-    predict(
-        [
-            "--ckpt",
-            result.checkpoint_path,
-            "--texts",
-            str(texts),
-            "--output",
-            str(tmp_path / "p.csv"),
-        ]
-    )
-    rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8")))
-    assert [row["predicted_class"] for row in rows] == ["food", "sports"]
-
-    report = export(
-        [
-            f"--ckpt={result.checkpoint_path}",
-            "--format=onnx",
-            "--no_latency",
-            f"--output={tmp_path / 'onnx'}",
-        ]
-    )
+    classes = predicted_classes(result.checkpoint_path, texts, tmp_path / "p.csv")
+    assert classes == ["food", "sports"]
+    report = onnx_report(result.checkpoint_path, tmp_path / "onnx")
     assert report["target_parity"]["top1_agreement"] >= 0.999
 
     with pytest.raises(ValueError, match="no words in it to attribute"):

@@ -12,6 +12,7 @@ the share of positives (about 0.62).
 import csv
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 import torch
@@ -37,6 +38,17 @@ BUDGET = [
 ]
 
 
+def predicted_classes(checkpoint: str, texts: Path, output: Path) -> list[str]:
+    """``transferlab predict --texts``: the class of each text of the CSV, in order."""
+    predict(["--ckpt", checkpoint, "--texts", str(texts), "--output", str(output)])
+    return [row["predicted_class"] for row in csv.DictReader(output.open(encoding="utf-8"))]
+
+
+def onnx_report(checkpoint: str, folder: Path) -> dict:
+    """``transferlab export --format onnx``'s report, parity per split included."""
+    return export([f"--ckpt={checkpoint}", "--format=onnx", "--no_latency", f"--output={folder}"])
+
+
 def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
     result = run_config(
         config("source_only/sentiment_movies_to_amazon.yaml"),
@@ -49,32 +61,17 @@ def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
     # the checkpoint classifies a user's CSV of texts into a CSV, the text in a column
     texts = tmp_path / "new_reviews.csv"
     texts.write_text('text\n"Absolutely wonderful, I love it"\n"Broke after a day, awful"\n')
-    output = predict(
-        [
-            "--ckpt",
-            result.checkpoint_path,
-            "--texts",
-            str(texts),
-            "--output",
-            str(tmp_path / "p.csv"),
-        ]
-    )
+    output = tmp_path / "p.csv"
+    classes = predicted_classes(result.checkpoint_path, texts, output)
     rows = list(csv.DictReader(output.open()))
     assert [row["text"] for row in rows] == [
         "Absolutely wonderful, I love it",
         "Broke after a day, awful",
     ]
-    assert [row["predicted_class"] for row in rows] == ["positive", "negative"]
+    assert classes == ["positive", "negative"]
 
     # exported to ONNX, it predicts what the PyTorch network predicts on every test text
-    report = export(
-        [
-            f"--ckpt={result.checkpoint_path}",
-            "--format=onnx",
-            "--no_latency",
-            f"--output={tmp_path / 'onnx'}",
-        ]
-    )
+    report = onnx_report(result.checkpoint_path, tmp_path / "onnx")
     for split in ("source", "target"):
         assert report[f"{split}_parity"]["top1_agreement"] >= 0.999, split
         assert report[f"{split}_parity"]["max_abs_logit_difference"] < 1e-3, split
