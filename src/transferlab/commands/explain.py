@@ -69,7 +69,8 @@ def load_images(patterns: list[str], spec: dict, limit: int) -> tuple[list[Path]
 
 
 def explain_texts(args) -> Path:
-    """``--texts``: integrated gradients over tokens, as highlighted text in HTML."""
+    """``--texts``: integrated gradients over tokens or LIME over words, as highlighted
+    text in HTML."""
     from transferlab.backbones.text import FROZEN_MULTILINGUAL, load_tokenizer
     from transferlab.data.text import read_rows, tokenize
     from transferlab.explain.text import html_page, integrated_gradients, lime, words
@@ -108,7 +109,8 @@ def explain_texts(args) -> Path:
         for i, text in enumerate(texts)
     ]
     output = Path(args.output)
-    page = html_page(rows, output / "explanations.html", f"{method}: {Path(args.ckpt).name}")
+    title = f"{method}: {Path(args.ckpt).name}"
+    page = html_page(rows, output / "explanations.html", title, method)
     record = {"method": method, "texts": rows}
     (output / "explanations.json").write_text(json.dumps(record, indent=1))
     print(f"wrote {page} and {output / 'explanations.json'}")

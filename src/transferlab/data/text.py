@@ -90,12 +90,14 @@ def read_folder(path: Path) -> list[tuple[str, str | None]]:
     return rows
 
 
-def tokenize(texts: list[str], tokenizer: str, max_length: int) -> torch.Tensor:
+def tokenize(
+    texts: list[str], tokenizer: str, max_length: int, cache_dir: str | None = None
+) -> torch.Tensor:
     """``(len(texts), max_length)`` token ids, cut or padded with the pad id; for the
-    frozen ``use_multilingual`` encoder, ``(len(texts), 512)`` embeddings (it reads whole
-    texts: ``max_length`` does not apply)."""
+    frozen ``use_multilingual`` encoder, ``(len(texts), 512)`` embeddings, cached in
+    ``cache_dir`` (it reads whole texts: ``max_length`` does not apply)."""
     if tokenizer == FROZEN_MULTILINGUAL:
-        return encode_frozen(texts)
+        return encode_frozen(texts, cache_dir)
     tokens = load_tokenizer(tokenizer)(
         texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
     )
@@ -187,7 +189,8 @@ class TextDomains(DomainDataModule):
             ``margin``, negative at most ``-margin``; the texts in between are left out.
         text_column: the text's column (CSV) or key (JSON lines) in a file.
         label_column: the label's column or key (class names, any strings).
-        cache_dir: where the built-in corpora are cached (default ``~/.cache/transferlab``).
+        cache_dir: where the built-in corpora and the frozen encoder's embeddings are cached
+            (default ``~/.cache/transferlab``).
     """
 
     def __init__(
@@ -221,7 +224,7 @@ class TextDomains(DomainDataModule):
         return {"tokenizer": self.tokenizer_name, "max_length": self.max_length}
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
-        return tokenize(texts, self.tokenizer_name, self.max_length)
+        return tokenize(texts, self.tokenizer_name, self.max_length, self.cache_dir)
 
     @property
     def classes(self) -> list[str]:

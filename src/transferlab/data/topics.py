@@ -1,12 +1,13 @@
 """Conversation topics in several languages, offline, from ``chatterbot-corpus``.
 
 ``chatterbot-corpus`` 1.3.3 (BSD-3, installed with this project) holds short dialogues
-as YAML, one file per topic and language: ``data/<language>/<topic>.yml``. The Italian,
-Japanese and Chinese files are translations of the English ones, so a classifier trained
-on English topics and tested on Italian ones measures what crosses the language gap.
-Every utterance of a topic's dialogues (question or answer) is one text labeled with the
-topic; a text that appears under two topics of a language is left out, and repeats are
-kept once.
+as YAML, one file per topic and language: ``data/<language>/<topic>.yml``. The Italian and
+Japanese files translate the English ones nearly line by line; the Korean, Chinese and
+Ukrainian ones translate fewer dialogues or more freely. A classifier trained on English
+topics and tested on another language's measures what crosses the language gap. Every
+utterance of a topic's dialogues (question or answer) is one text labeled with the topic;
+a dialogue written as one string (a few Ukrainian ones) is one utterance; a text that
+appears under two topics of a language is left out, and repeats are kept once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ PREFIX = "topics:"  # how a data module names a language: ``topics:italian``
 
 
 def corpus_folder() -> Path:
+    """The package's data folder (read in place: the package is installed with us)."""
     try:
         import chatterbot_corpus
     except ImportError as error:
@@ -54,13 +56,19 @@ def topic_languages() -> list[str]:
 
 
 def is_topic_domain(name: str) -> bool:
+    """A built-in topic domain is named by its language after ``topics:``."""
     return name.startswith(PREFIX)
 
 
 def utterances(path: Path) -> list[str]:
-    """Every line of every dialogue in one topic file."""
+    """Every line of every dialogue in one topic file (a dialogue given as one string, not
+    a list of lines, is one line: iterating it would give its characters)."""
     dialogues = yaml.safe_load(path.read_text(encoding="utf-8")).get("conversations") or []
-    lines = [line for dialogue in dialogues for line in dialogue]
+    lines = [
+        line
+        for dialogue in dialogues
+        for line in ([dialogue] if isinstance(dialogue, str) else dialogue or [])
+    ]
     return [str(line).strip() for line in lines if str(line).strip()]
 
 

@@ -107,19 +107,17 @@ def lime(
         groups = word_groups(tokenizer, text[0])
         special = groups == 0
         baseline = torch.where(special, text[0], torch.full_like(text[0], tokenizer.pad_token_id))
-        torch.manual_seed(seed + index)
-        per_token = (
-            explainer.attribute(
+        with torch.random.fork_rng():  # the text's own draws; the caller's RNG stays as is
+            torch.manual_seed(seed + index)
+            per_token = explainer.attribute(
                 text,
                 baselines=baseline[None],
                 target=classes[index : index + 1],
                 feature_mask=groups[None],
                 n_samples=samples,
                 perturbations_per_eval=min(samples, 100),
-            )[0]
-            .detach()
-            .float()
-        )
+            )
+        per_token = per_token[0].detach().float()
         pieces = torch.bincount(groups)[groups].float()
         scores.append(per_token / pieces * (~special))
     return nn.functional.pad(torch.stack(scores), (0, full_length - ids.shape[1]))
@@ -157,8 +155,15 @@ def highlighted(pairs: list[tuple[str, float]]) -> str:
     return " ".join(spans)
 
 
-def html_page(rows: list[dict], path: Path, title: str) -> Path:
-    """One block per text: the predicted class, its probability, the highlighted words."""
+HOW = {
+    "integrated_gradients": "integrated gradients over the token embeddings",
+    "lime": "LIME: a ridge model over words switched on and off",
+}
+
+
+def html_page(rows: list[dict], path: Path, title: str, method: str) -> Path:
+    """One block per text: the predicted class, its probability, the highlighted words;
+    the legend says which ``method`` scored them."""
     blocks = [
         f"<p><b>{html.escape(row['predicted'])}</b> ({row['probability']:.2f}): "
         f"{highlighted(row['words'])}</p>"
@@ -168,7 +173,7 @@ def html_page(rows: list[dict], path: Path, title: str) -> Path:
     path.write_text(
         "<!doctype html><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
-        "<p>Green: evidence for the predicted class; red: against (integrated gradients "
-        "over the token embeddings; hover a word for its attribution).</p>" + "\n".join(blocks)
+        f"<p>Green: evidence for the predicted class; red: against ({HOW[method]}; hover a "
+        "word for its score).</p>" + "\n".join(blocks)
     )
     return path

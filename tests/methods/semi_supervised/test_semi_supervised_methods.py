@@ -123,8 +123,8 @@ def test_methods_that_need_views_say_so_on_domain_adaptation_data():
 def test_self_training_learns_text_topics_from_8_labeled_texts_per_topic(tmp_path):
     """A head on frozen multilingual embeddings, English conversation topics, 88 labels and
     the rest of the training split pseudo-labeled. Measured, seeds 0-2 (each its own
-    split): test accuracy 0.594, 0.684, 0.690 on 155 texts of 11 topics, where answering
-    the largest topic scores 0.317."""
+    split): test accuracy 0.594, 0.684, 0.690 on 155 texts of 11 topics; the largest topic
+    is 0.317 of the English corpus."""
     from transferlab.commands.cli import NO_CALLBACKS
     from transferlab.commands.compare import run_config
     from transferlab.data.topics import load_topic_domain

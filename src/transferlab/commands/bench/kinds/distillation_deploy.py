@@ -27,6 +27,8 @@ from transferlab.commands.bench.render import cell, commits, grouped
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
+ACCURACIES = ("source_test_acc", "target_test_acc")  # what the table's accuracy column shows
+
 
 def latency_columns(runs: list[dict]) -> list[int]:
     """The batch sizes the runs were timed at."""
@@ -77,7 +79,9 @@ def timing_inputs(info: dict, datamodule, batch: int):
         return torch.randn(batch, 3, side, side)
     from transferlab.data.text import dataset_texts, tokenize
 
-    texts = dataset_texts(datamodule.splits["target"]["test"])[:batch]
+    # real texts, not random ids: the encoder runs as far as the longest text of the batch
+    texts = dataset_texts(datamodule.splits["target"]["test"])
+    texts = (texts * (batch // len(texts) + 1))[:batch]  # a batch of exactly ``batch``
     return tokenize(texts, spec["tokenizer"], int(spec["max_length"]))
 
 
@@ -88,7 +92,7 @@ def speed_note(teacher: list[dict], student: list[dict], batches: list[int]) -> 
         return statistics.median(r[f"latency_ms_b{batch}"] for r in runs)
 
     ratios = [f"{median_ms(teacher, b) / median_ms(student, b):.1f}x at batch {b}" for b in batches]
-    return f" It answers {', '.join(ratios)} faster than the teacher." if ratios else ""
+    return f" It answers faster than the teacher: {', '.join(ratios)}." if ratios else ""
 
 
 def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
@@ -143,6 +147,11 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
 )
 def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
     """fit + test, then the selected network's size and latency, the way it would ship."""
+    if run.options["accuracy"] not in ACCURACIES:
+        raise ValueError(
+            f"{spec.path}: options.accuracy is {run.options['accuracy']!r}; "
+            f"use one of {', '.join(ACCURACIES)}"
+        )
     from transferlab.deploy.measure import file_megabytes, latency_ms
     from transferlab.deploy.network import load_network, save_network
     from transferlab.evaluation.model_size import count_parameters

