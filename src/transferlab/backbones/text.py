@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from transferlab import checkpoints
 from transferlab.paths import default_cache_dir, save_atomically
 
 OFFLINE_MINILM = "minilm"
@@ -85,8 +86,11 @@ def encode_frozen(texts: list[str], cache_dir: str | Path | None = None) -> torc
     path = Path(cache_dir or default_cache_dir()) / "use_multilingual_v3" / f"{digest}.pt"
     shape = (len(texts), MULTILINGUAL_WIDTH)
     if path.is_file():
-        cached = torch.load(path, weights_only=True)["embeddings"]
-        if tuple(cached.shape) == shape:
+        try:  # a truncated cache file is recomputed, not an error
+            cached = checkpoints.load_file(path, "embedding cache")["embeddings"]
+        except (ValueError, KeyError, TypeError):
+            cached = None
+        if cached is not None and tuple(cached.shape) == shape:
             return cached
     embeddings = torch.from_numpy(USE(threads=torch.get_num_threads()).encode(texts))
     embeddings = embeddings.float().reshape(shape)
