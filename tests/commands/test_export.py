@@ -25,6 +25,7 @@ def test_static_int8_onnx_export_writes_a_verified_file_and_report(
     )  # the data come from the run's config.yaml beside the checkpoint folder
     assert json.loads((tmp_path / "report.json").read_text()) == report
     assert (tmp_path / "model.int8.onnx").is_file() and report["file_mb"] < 0.5
+    assert report["test_batches"] == "all"
     assert report["source_parity"]["top1_agreement"] >= 0.99
     assert abs(report["source_test_acc"] - report["source_test_acc_float32"]) <= 0.01
     assert report["source_test_acc_float32"] == pytest.approx(
@@ -41,6 +42,8 @@ def test_refusals_name_what_is_wrong(source_only_mnist_to_mnistm, tmp_path):
         run([f"--ckpt={alone}", "--quantize=static"])
     with pytest.raises(ValueError, match="--format network holds float weights"):
         run([f"--ckpt={alone}", "--format=network", "--quantize=dynamic"])
+    with pytest.raises(ValueError, match="--test_batches must be at least 1, got 0"):
+        run([f"--ckpt={alone}", "--test_batches=0"])
     assert not (tmp_path / "export").exists()  # nothing written half-way
 
 

@@ -19,6 +19,7 @@ Calibration images are unlabeled training images of ``--calibration_domain``.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 
@@ -52,7 +53,14 @@ def parse_args(argv: list[str] | None = None) -> Namespace:
     parser.add_argument("--output", type=str | None, help="folder for the file and report.json")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for latency")
     parser.add_argument("--no_latency", action="store_true", help="skip the latency timing")
+    parser.add_argument(
+        "--test_batches",
+        type=int | None,
+        help="measure on the first N batches of each labeled test split (default: all)",
+    )
     args = parse(parser, argv)
+    if args.test_batches is not None and args.test_batches < 1:
+        raise ValueError(f"--test_batches must be at least 1, got {args.test_batches}")
     if args.quantize != "none" and not EXPORT_FORMATS.entry(args.format).quantizes:
         can = " or ".join(entry.name for entry in EXPORT_FORMATS if entry.quantizes)
         raise ValueError(f"--format {args.format} holds float weights; quantize with {can}")
@@ -93,13 +101,14 @@ def calibration_batches(data, domain: str, count: int) -> list[torch.Tensor]:
     return batches
 
 
-def labeled_test_loaders(data) -> dict[str, list]:
-    """Test batches of each domain that has labels, loaded once and reused by every model."""
+def labeled_test_loaders(data, limit: int | None = None) -> dict[str, list]:
+    """Test batches of each domain that has labels (the first ``limit`` of them), loaded
+    once and reused by every model."""
     loaders = {}
     for domain, loader in data.eval_loaders("test").items():
         first = next(iter(loader), None)
         if isinstance(first, list | tuple):
-            loaders[domain] = list(loader)
+            loaders[domain] = list(itertools.islice(loader, limit))
     return loaders
 
 
@@ -182,6 +191,7 @@ def export_and_report(args, network, info: dict, data, example, output: Path) ->
         if args.quantize != "none"
         else [],
         **report_pruning,
+        "test_batches": args.test_batches or "all",
         **measure(args, reference, predict, timed, example, data),
     }
     (output / "report.json").write_text(json.dumps(report, indent=2))
@@ -201,7 +211,7 @@ def measure(args, reference, predict, timed, example, data) -> dict:
     latency at batch 1 and 64."""
     results = {}
     if data is not None:
-        for domain, batches in labeled_test_loaders(data).items():
+        for domain, batches in labeled_test_loaders(data, args.test_batches).items():
             ours = infer(predict, batches)
             labels = ours.pop("labels")
             ours = ours["logits"]
