@@ -167,3 +167,16 @@ def test_a_text_under_two_topics_is_left_out_and_a_repeat_kept_once(tmp_path, mo
 def test_bad_topic_domains_are_named(source, target, expected):
     with pytest.raises(ValueError, match=re.escape(expected)):
         setup(TextDomains(source, target, tokenizer="use_multilingual"))
+
+
+def test_a_second_data_module_over_the_same_texts_reuses_their_token_ids():
+    from transferlab.data.text import _token_ids, tokenize
+
+    texts = ["a warm, funny film", "broken on arrival"]
+    first = tokenize(texts, "minilm", 8)
+    hits = _token_ids.cache_info().hits
+    second = tokenize(list(texts), "minilm", 8)
+    assert _token_ids.cache_info().hits == hits + 1 and torch.equal(first, second)
+    second[0, 0] = -5  # each caller gets its own copy
+    assert torch.equal(tokenize(texts, "minilm", 8), first)
+    assert tokenize(texts, "minilm", 6).shape == (2, 6)  # another length: tokenized anew

@@ -24,6 +24,7 @@ column, an empty text, a file that is not UTF-8, a target label the source does 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from pathlib import Path
 
@@ -98,9 +99,17 @@ def tokenize(
     ``cache_dir`` (it reads whole texts: ``max_length`` does not apply)."""
     if tokenizer == FROZEN_MULTILINGUAL:
         return encode_frozen(texts, cache_dir)
+    return _token_ids(tuple(texts), tokenizer, max_length).clone()
+
+
+@functools.lru_cache(maxsize=8)
+def _token_ids(texts: tuple[str, ...], tokenizer: str, max_length: int) -> torch.Tensor:
+    """Token ids, kept for the process's next data module over the same texts: every run
+    of a sweep or a test session would otherwise tokenize the same corpora again."""
     tokens = load_tokenizer(tokenizer)(
-        texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
-    )
+        list(texts), padding="max_length", truncation=True, max_length=max_length,
+        return_tensors="pt",
+    )  # fmt: skip
     return tokens["input_ids"]
 
 

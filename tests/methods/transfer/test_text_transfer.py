@@ -24,7 +24,7 @@ from transferlab.commands.compare import run_config
 from transferlab.commands.explain import main as explain
 from transferlab.commands.export import run as export
 from transferlab.commands.predict import main as predict
-from transferlab.data.sentiment import load_sentiment_domain
+from transferlab.data.sentiment import SENTIMENT_CLASSES, load_sentiment_domain
 
 BUDGET = [
     *QUIET,
@@ -48,8 +48,13 @@ def onnx_report(checkpoint: str, folder: Path) -> dict:
     """``transferlab export --format onnx``'s report, parity per split included (on the
     first four test batches of each split: the whole splits take a minute on one thread)."""
     return export(
-        [f"--ckpt={checkpoint}", "--format=onnx", "--no_latency", "--test_batches=4",
-         f"--output={folder}"]  # fmt: skip
+        [
+            f"--ckpt={checkpoint}",
+            "--format=onnx",
+            "--no_latency",
+            "--test_batches=4",
+            f"--output={folder}",
+        ]  # fmt: skip
     )
 
 
@@ -139,7 +144,16 @@ def test_the_other_adaptation_methods_take_text_too(method, tmp_path):
 
 
 def test_shot_adapts_a_text_source_model_without_source_texts(tmp_path):
-    """Two steps of a source model, then two of SHOT from its checkpoint."""
+    """Two steps of a source model, then two of SHOT from its checkpoint. The target is
+    80 Amazon reviews in a CSV: SHOT labels every target text at each epoch's start."""
+    texts, labels = load_sentiment_domain("amazon")
+    target = tmp_path / "amazon_80.csv"
+    with target.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        writer.writerows(
+            (t, SENTIMENT_CLASSES[y]) for t, y in zip(texts[:80], labels[:80], strict=True)
+        )
     short = [
         *QUIET,
         NO_CALLBACKS,
@@ -148,6 +162,7 @@ def test_shot_adapts_a_text_source_model_without_source_texts(tmp_path):
         "--trainer.limit_val_batches=1",
         "--data.init_args.max_length=16",
         "--data.init_args.batch_size=8",
+        f"--data.init_args.target={target}",
     ]
     source = build_cli(
         config("source_only/sentiment_movies_to_amazon.yaml"),
