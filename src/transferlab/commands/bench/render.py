@@ -1,9 +1,9 @@
 """Finished runs -> ``benchmarks/results/<spec>.json`` and ``.md``, and the README blocks.
 
-Each cell is mean ± std over seeds; a row's difference to the spec's baseline is marked
-"within noise" when it is smaller than the larger of the two rows' standard deviations
-over seeds; every row says how many seeds and test images stand behind it and which
-commit measured it."""
+Each cell is mean ± std over seeds; a row's difference to the spec's baseline is paired
+by seed and marked "within noise" unless every seed agrees on its sign and the mean clears
+the spread (see :func:`versus`); every row says how many seeds and test images stand
+behind it and which commit measured it."""
 
 from __future__ import annotations
 
