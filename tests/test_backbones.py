@@ -79,3 +79,11 @@ def test_text_padding_is_dynamic_and_changes_no_feature():
     assert widths == [64, longest]  # the reference at full length, then the trimmed call
     assert trim_padding(ids[:0], 0).shape == (0, 1)  # an empty batch
     assert trim_padding(torch.zeros(2, 8, dtype=torch.long), 0).shape == (2, 1)  # all padding
+
+
+@pytest.mark.parametrize(
+    "name, weights", [("use_multilingual", "encoder.pt"), ("minilm", "pypi:efficientnet_lite0")]
+)
+def test_text_backbones_refuse_weights_they_would_ignore(name, weights):
+    with pytest.raises(ValueError, match=f"backbone {name} .*{weights}"):
+        create_backbone(name, weights=weights)

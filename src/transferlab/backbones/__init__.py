@@ -98,10 +98,20 @@ def create_backbone(
         kwargs: passed to ``timm.create_model`` (e.g. ``drop_rate``).
     """
     if name == FROZEN_MULTILINGUAL:
+        if weights is not None:
+            raise ValueError(
+                f"backbone {name} is frozen and brings its own weights; weights={weights!r} "
+                "would be ignored (leave model.init_args.weights unset)"
+            )
         return FrozenEmbeddings(drop_rate=kwargs.get("drop_rate", 0.0))
     if is_text_backbone(name):
+        if weights is not None and not weights.endswith(".ckpt"):
+            raise ValueError(
+                f"backbone {name} starts from its own pretrained weights; weights= accepts "
+                f"only a transferlab checkpoint (.ckpt) of a text run, not {weights!r}"
+            )
         model = TextEncoder(name, drop_rate=kwargs.get("drop_rate", 0.0))
-        if weights is not None and weights.endswith(".ckpt"):
+        if weights is not None:
             load_checkpoint_backbone(model, weights)
         return model
     if weights is not None and weights.endswith(".ckpt"):
