@@ -137,3 +137,26 @@ def test_self_training_learns_text_topics_from_8_labeled_texts_per_topic(tmp_pat
     largest_topic = max(labels.count(c) for c in set(labels)) / len(labels)
     assert result.method == "SelfTraining"
     assert result.target_test_acc > largest_topic + 0.2  # lowest of three seeds: + 0.28
+
+
+def test_mean_teacher_on_text_follows_the_student_through_dropout_noise():
+    """Texts have no augmented views: the config feeds the same tokens twice, and the
+    encoder's dropout is the noise between student and teacher (one step of MiniLM, taken
+    while the teacher still equals the student)."""
+    cli = build_cli(
+        config("mean_teacher/sentiment_movies_8_labels.yaml"),
+        *SHORT,
+        "--trainer.limit_train_batches=1",
+        "--trainer.limit_val_batches=1",
+        "--trainer.max_epochs=1",
+        "--data.init_args.batch_size=8",
+    )
+    before = {k: v.clone() for k, v in cli.model.state_dict().items()}
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    after = cli.model.state_dict()
+    name = next(k for k in after if k.startswith("backbone.") and "embeddings" in k)
+    start, student = before[name], after[name]
+    teacher = after[f"teacher_{name}"]
+    moved, gap_before = (teacher - start).norm(), (student - start).norm()
+    assert 0 < moved < gap_before
+    assert cli.trainer.callback_metrics["train/consistency"] > 0  # only dropout differed
