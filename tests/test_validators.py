@@ -56,7 +56,12 @@ def test_dev_without_shift_is_the_mean_loss():
 
 @pytest.mark.parametrize(
     ("validator", "protocol"),
-    [("im", "im_target_val"), ("snd", "snd_target_val"), ("dev", "dev_weighted_source_val")],
+    [
+        ("im", "im_target_val"),
+        ("snd", "snd_target_val"),
+        ("dev", "dev_weighted_source_val"),
+        ("last_epoch", "last_epoch"),  # scores the epoch: the last one is kept
+    ],
 )
 def test_checkpoint_is_selected_by_the_validator(validator, protocol):
     """Over three epochs the selected checkpoint is the epoch whose validator score was

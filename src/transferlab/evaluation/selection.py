@@ -83,9 +83,14 @@ class ModelSelection:
         self._reported = label_free_validators(names)
 
     @property
+    def scores_outputs(self) -> bool:
+        """Whether the selecting validator scores the epoch's kept outputs."""
+        return not self.oracle and VALIDATORS.get(self.validator) is not None
+
+    @property
     def keeps_outputs(self) -> bool:
         """Whether validation must keep features and logits (a label-free score needs them)."""
-        return self.validator != "source_acc" or bool(self.reported)
+        return self.scores_outputs or bool(self.reported)
 
     def label_free_scores(self, outputs: Outputs) -> dict[str, float]:
         """Each label-free score this epoch needs (the selecting one and the reported ones),
@@ -93,16 +98,20 @@ class ModelSelection:
         if not outputs.has("target", "logits"):
             return {}
         needed = set(self.reported)
-        if not self.oracle and self.validator != "source_acc":
+        if self.scores_outputs:
             needed.add(self.validator)
         return {name: VALIDATORS.get(name)(outputs) for name in sorted(needed)}
 
-    def selected(self, accuracies: dict, label_free: dict) -> torch.Tensor | float | None:
+    def selected(
+        self, accuracies: dict, label_free: dict, epoch: int
+    ) -> torch.Tensor | float | None:
         """The epoch's selection score: ``None`` when it cannot be computed this epoch."""
         if self.oracle:
             return accuracies.get("target")
         if self.validator == "source_acc":
             return accuracies.get("source")
+        if self.validator == "last_epoch":
+            return float(epoch)
         return label_free.get(self.validator)
 
 

@@ -7,7 +7,8 @@ have: labeled source validation data and unlabeled target validation images.
 Every score is "higher is better", so one ``ModelCheckpoint(mode="max")`` serves all.
 :data:`VALIDATORS` is the one list of names: each entry says which protocol name a number
 selected by it carries, and scores a :class:`~transferlab.evaluation.selection.Outputs`
-of one validation epoch (``None`` for ``source_acc``, which is an accuracy, not a score).
+of one validation epoch (``None`` for ``source_acc``, which is an accuracy, not a score,
+and for ``last_epoch``, which scores the epoch itself).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from transferlab.registry import Registry
 
 VALIDATORS = Registry("validator")
 VALIDATORS.add("source_acc", None, protocol="source_val_acc")
+# no selection at all: the last epoch's checkpoint, what a user without a labeled
+# validation split keeps (few-shot peers such as SetFit choose nothing either)
+VALIDATORS.add("last_epoch", None, protocol="last_epoch")
 
 
 def information_maximization(probabilities: torch.Tensor) -> torch.Tensor:

@@ -48,9 +48,9 @@ class TransferModule(MethodModule, family_base=True):
         validator: what selects the checkpoint without target labels (``val/select_score``):
             a name of :data:`~transferlab.evaluation.validators.VALIDATORS` --
             ``source_acc`` (source validation accuracy), ``im`` (information maximisation
-            on target validation images), ``snd`` (soft neighbourhood density) or ``dev``
-            (deep embedded validation). Ignored under the oracle, which selects on target
-            validation accuracy.
+            on target validation images), ``snd`` (soft neighbourhood density), ``dev``
+            (deep embedded validation) or ``last_epoch`` (no selection: the last epoch).
+            Ignored under the oracle, which selects on target validation accuracy.
         init_from: where this run's backbone *and* head start, to prune or fine-tune a
             trained classifier further: a transferlab checkpoint, or a ``network.pt`` of
             ``transferlab export`` (e.g. after ``--prune_channels``, whose smaller layers this
@@ -204,7 +204,7 @@ class TransferModule(MethodModule, family_base=True):
     def on_validation_epoch_end(self) -> None:
         accuracies = self.accuracy.log_epoch("val", self.log)
         label_free = self.selection.label_free_scores(self._validation_outputs)
-        selected = self.selection.selected(accuracies, label_free)
+        selected = self.selection.selected(accuracies, label_free, self.current_epoch)
         if selected is not None:
             self.log("val/select_score", torch.as_tensor(selected, dtype=torch.float32))
         for validator in self.selection.reported:
