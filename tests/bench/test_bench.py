@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.kinds.curves import selected_by_epoch
-from transferlab.commands.bench.runner import KINDS, run_spec, stored
+from transferlab.commands.bench.runner import KINDS, missing, run_spec, stored, write_run
 from transferlab.commands.bench.spec import all_specs, load_spec
 
 TINY = [
@@ -165,6 +165,29 @@ def test_a_row_with_env_runs_in_its_own_process_started_with_it(tmp_path, monkey
     assert run_spec(spec) == ["source-only__seed0"]
     provenance = stored(spec)["source-only__seed0"]["provenance"]
     assert provenance["cpu_capability"] == "DEFAULT" and provenance["threads"] == 1
+
+
+def test_runs_from_another_machine_count_as_done_unless_a_run_to_do_needs_their_checkpoint(
+    tmp_path, monkeypatch
+):
+    """Committed run records resume a measurement elsewhere; a record whose checkpoint a
+    pending row names, and which is not on this machine, is measured again first."""
+    monkeypatch.chdir(tmp_path)
+    path = tiny_spec(tmp_path, seeds=[0])
+    spec = yaml.safe_load(path.read_text())
+    spec["rows"][1]["overrides"] = ["--model.init_args.init_from={checkpoint:source-only}"]
+    path.write_text(yaml.safe_dump(spec))
+    spec = load_spec(str(path), root=ROOT)
+    checkpoint = tmp_path / "runs/bench/tiny/runs/source-only__seed0/best.ckpt"
+    record = {"key": "source-only__seed0", "checkpoint_path": str(checkpoint)}
+    write_run(tmp_path / "runs/bench/tiny/source-only__seed0.json", record)
+    assert [run.key for run in missing(spec)] == ["source-only__seed0", "DANN__seed0"]
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"")
+    assert [run.key for run in missing(spec)] == ["DANN__seed0"]
+    checkpoint.unlink()
+    write_run(tmp_path / "runs/bench/tiny/DANN__seed0.json", {"key": "DANN__seed0"})
+    assert missing(spec) == []  # nothing left needs the lost checkpoint
 
 
 def test_spec_mistakes_are_named(tmp_path):

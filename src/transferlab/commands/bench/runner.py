@@ -1,6 +1,8 @@
 """Run what a spec lists and is not yet stored: each finished run is written at once to
 ``runs/bench/<spec>/<run>.json``, so a stopped benchmark resumes where it was, and
-processes that split a spec (``--workers``) share one store with nothing to merge."""
+processes that split a spec (``--workers``) share one store with nothing to merge. The
+run files are not git-ignored (their training folders are): committed, they carry a
+measurement longer than one machine's lease to the next machine, which resumes it."""
 
 from __future__ import annotations
 
@@ -63,6 +65,22 @@ def stored(spec: Spec, store: Path = STORE) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 
 
+def done_here(spec: Spec, store: Path = STORE) -> dict[str, dict]:
+    """The stored runs that need not run again on this machine: all of them, but a run
+    whose checkpoint a run still to do names (``{checkpoint:LABEL}``) and whose checkpoint
+    file is not here (its record came from another machine) is measured again first."""
+    done = stored(spec, store)
+    key_of = {(run.seed, run.task, run.row.label): run.key for run in spec.runs()}
+    for run in spec.runs():
+        if run.key in done:
+            continue
+        for label in run.row.needs():
+            upstream = done.get(key_of.get((run.seed, run.task, label)), {})
+            if upstream and not Path(upstream.get("checkpoint_path") or "").is_file():
+                del done[upstream["key"]]
+    return done
+
+
 def worker_share(spec: Spec, seeds: list[int] | None, worker: int, workers: int) -> list[Run]:
     """This worker's runs: whole (seed, task) groups, so a row that needs another row's
     checkpoint runs in the same process after it."""
@@ -81,7 +99,7 @@ def unmet_needs(spec: Spec) -> str | None:
 
 
 def missing(spec: Spec, seeds: list[int] | None = None, store: Path = STORE) -> list[Run]:
-    done = stored(spec, store)
+    done = done_here(spec, store)
     return [run for run in spec.runs(seeds) if run.key not in done]
 
 
@@ -99,7 +117,7 @@ def run_spec(
     extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
     code = provenance(spec.root)  # the code this process imported, not what is on disk later
     default_threads = torch.get_num_threads()
-    done, finished = stored(spec, store), []
+    done, finished = done_here(spec, store), []
     share = worker_share(spec, seeds, worker, workers)
     if unmet_needs(spec) and any(run.key not in done for run in share):
         raise ValueError(unmet_needs(spec))
@@ -110,7 +128,7 @@ def run_spec(
             break
         if run.row.env and not only:
             run_in_its_environment(spec, run)
-            done, finished = stored(spec, store), [*finished, run.key]
+            done, finished = done_here(spec, store), [*finished, run.key]
             continue
         print(f"{spec.name}: {run.key} ({number} of {len(share)}) ...", flush=True)
         torch.set_num_threads(run.row.threads or spec.threads or default_threads)
