@@ -69,9 +69,9 @@ def done_here(spec: Spec, store: Path = STORE) -> dict[str, dict]:
     """The stored runs that need not run again on this machine: all of them, but a run
     whose checkpoint a run still to do names (``{checkpoint:LABEL}``) and whose checkpoint
     file is not here (its record came from another machine) is measured again first."""
-    done = stored(spec, store)
-    key_of = {(run.seed, run.task, run.row.label): run.key for run in spec.runs()}
-    for run in spec.runs():
+    done, runs = stored(spec, store), spec.runs()
+    key_of = {(run.seed, run.task, run.row.label): run.key for run in runs}
+    for run in runs:
         if run.key in done:
             continue
         for label in run.row.needs():
