@@ -8,15 +8,15 @@ MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnist
 
 .PHONY: install train test test-fast docs lint format bench bench-gpu figures data-full data-text peers clean
 
-# pip installs without compiling (one file at a time); compileall then writes the bytecode
-# of every module on all cores. Where PYTHONDONTWRITEBYTECODE is set nothing else would,
-# and every test process would compile torch, Lightning and W&B from source again. A few
-# files in the packages are for newer Pythons and do not compile: not an install error.
-SITE_PACKAGES = $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# Python writes the bytecode of each module the first time something imports it, for every
+# later process to reuse: where PYTHONDONTWRITEBYTECODE is set, every test worker and every
+# console-script run would compile torch, Lightning and W&B from source again. (Compiling
+# all of site-packages at install instead compiles three times as many modules as the
+# whole test suite imports.)
+unexport PYTHONDONTWRITEBYTECODE
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --no-compile -e ".[dev,docs]"
-	$(PY) -m compileall -qq -j 0 src "$(SITE_PACKAGES)" || true
 	touch $(STAMP)
 
 install: $(STAMP)
