@@ -5,8 +5,8 @@ Integrated gradients integrates the gradient along the straight path from a base
 the input; here the path runs in the embedding space, from every token replaced by the
 pad token (the special tokens kept) to the text itself, so a token's attribution is what
 its embedding adds to the predicted class's logit over "no words at all". Attributions of
-a word's pieces (``play`` + ``##ing``) are summed into the word. The attention mask comes
-from the real token ids on every step, so padding never counts.
+a word's pieces (``play`` + ``##ing``, or ``▁play`` + ``ing``) are summed into the word.
+The attention mask comes from the real token ids on every step, so padding never counts.
 
 LIME (Ribeiro et al. 2016) instead switches whole words off (their pieces become padding,
 which the attention mask drops) in random patterns, and fits a ridge model to the class
@@ -54,19 +54,50 @@ def integrated_gradients(
     return nn.functional.pad(scores, (0, full_length - ids.shape[1]))
 
 
-def word_groups(tokenizer, ids: torch.Tensor) -> torch.Tensor:
-    """Per token of one text, its word's number from 1 (a word's pieces, ``##`` on, share
-    it); 0 for special tokens and padding, which LIME never switches off."""
+# How a tokenizer marks its subword pieces: WordPiece (BERT, MiniLM) marks a word's later
+# pieces with "##"; SentencePiece (XLM-R, T5) and byte-level BPE (RoBERTa, GPT-2) mark a
+# word's first piece with "▁" or "Ġ" instead.
+CONTINUES_WORD = "##"
+STARTS_WORD = ("▁", "Ġ")
+
+
+def marks_word_starts(tokenizer) -> bool:
+    """Whether the tokenizer marks the first piece of each word (SentencePiece, byte-level
+    BPE) rather than its later pieces (WordPiece): read off its vocabulary."""
+    vocabulary = tokenizer.get_vocab()
+    return not any(piece.startswith(CONTINUES_WORD) for piece in vocabulary) and any(
+        piece.startswith(STARTS_WORD) for piece in vocabulary
+    )
+
+
+def split_words(tokenizer, ids: torch.Tensor) -> list[tuple[int, str]]:
+    """Per token of one text, ``(word number from 1, the piece as shown)``; 0 and ``""``
+    for special tokens and padding. A word's pieces share its number, whichever way the
+    tokenizer marks them; the markers are dropped from what is shown."""
     special = set(tokenizer.all_special_ids)
-    groups, word = [], 0
+    starts_marked = marks_word_starts(tokenizer)
+    pieces, word = [], 0
     for token_id in ids.tolist():
         if token_id in special:
-            groups.append(0)
+            pieces.append((0, ""))
             continue
-        if not tokenizer.convert_ids_to_tokens(token_id).startswith("##") or word == 0:
+        piece = tokenizer.convert_ids_to_tokens(token_id)
+        if starts_marked:
+            starts = piece.startswith(STARTS_WORD)
+            shown = piece[1:] if starts else piece
+        else:
+            starts = not piece.startswith(CONTINUES_WORD)
+            shown = piece if starts else piece[len(CONTINUES_WORD) :]
+        if starts or word == 0:
             word += 1
-        groups.append(word)
-    return torch.tensor(groups)
+        pieces.append((word, shown))
+    return pieces
+
+
+def word_groups(tokenizer, ids: torch.Tensor) -> torch.Tensor:
+    """Per token of one text, its word's number from 1 (a word's pieces share it); 0 for
+    special tokens and padding, which LIME never switches off."""
+    return torch.tensor([word for word, _ in split_words(tokenizer, ids)])
 
 
 def lime_text_kernel(original, perturbed, interpretable, **kwargs) -> torch.Tensor:
@@ -126,18 +157,12 @@ def lime(
 def words(tokenizer, ids: torch.Tensor, scores: torch.Tensor) -> list[tuple[str, float]]:
     """``(word, attribution)`` pairs of one text, word pieces joined, special tokens left
     out."""
-    special = set(tokenizer.all_special_ids)
-    joined: list[tuple[str, float]] = []
-    for token_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
-        if token_id in special:
-            continue
-        piece = tokenizer.convert_ids_to_tokens(token_id)
-        if piece.startswith("##") and joined:
-            word, total = joined[-1]
-            joined[-1] = (word + piece[2:], total + score)
-        else:
-            joined.append((piece, score))
-    return joined
+    joined: dict[int, tuple[str, float]] = {}
+    for (word, shown), score in zip(split_words(tokenizer, ids), scores.tolist(), strict=True):
+        if word:
+            text, total = joined.get(word, ("", 0.0))
+            joined[word] = (text + shown, total + score)
+    return list(joined.values())
 
 
 def highlighted(pairs: list[tuple[str, float]]) -> str:
