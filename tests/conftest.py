@@ -74,7 +74,6 @@ TRAINS = (
     "tests/test_resume.py::",
     "tests/test_distributed.py::",
     "tests/methods/compression/",
-    "notebooks/",
 )
 
 
@@ -93,10 +92,6 @@ def pytest_collection_modifyitems(items):
             getattr(item, "fixturenames", ())
         ):
             item.add_marker(pytest.mark.slow)
-    # Training tests first, in their files' order: two workers share the queue best when
-    # what is left at the end is short (a long run started last keeps one core busy while
-    # the other has nothing left to take).
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
