@@ -17,6 +17,7 @@ coefficient is its score; it asks nothing of the network but its outputs.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from pathlib import Path
@@ -61,9 +62,11 @@ CONTINUES_WORD = "##"
 STARTS_WORD = ("▁", "Ġ")
 
 
+@functools.lru_cache(maxsize=4)
 def marks_word_starts(tokenizer) -> bool:
     """Whether the tokenizer marks the first piece of each word (SentencePiece, byte-level
-    BPE) rather than its later pieces (WordPiece): read off its vocabulary."""
+    BPE) rather than its later pieces (WordPiece): read off its vocabulary, once per
+    tokenizer (every text asks)."""
     vocabulary = tokenizer.get_vocab()
     return not any(piece.startswith(CONTINUES_WORD) for piece in vocabulary) and any(
         piece.startswith(STARTS_WORD) for piece in vocabulary
