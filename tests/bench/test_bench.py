@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
-from transferlab.commands.bench.kinds.curves import selected_by_epoch
+from transferlab.commands.bench.curves import selected_by_epoch
 from transferlab.commands.bench.runner import KINDS, missing, run_spec, stored, write_run
 from transferlab.commands.bench.spec import all_specs, load_spec
 
@@ -115,12 +115,12 @@ def test_a_run_killed_part_way_resumes_to_the_result_of_an_unbroken_run(tmp_path
 def test_a_learning_curve_survives_a_kill_and_ends_at_the_selected_checkpoint(
     tmp_path, monkeypatch
 ):
-    """The curve kind scores the target test split after every epoch; the curve of a run
+    """A spec's curve scores the target test split after every epoch; the curve of a run
     killed after epoch 1 of 3 and resumed still starts at epoch 0, and what it says source
     validation had selected by the last epoch is the checkpoint the run itself tested."""
     monkeypatch.chdir(tmp_path)
     path = tiny_spec(tmp_path, epochs=3, seeds=[0], rows=1)
-    spec = yaml.safe_load(path.read_text()) | {"kind": "curve"}
+    spec = yaml.safe_load(path.read_text()) | {"curve": True}
     path.write_text(yaml.safe_dump(spec))
     spec = load_spec(str(path), root=ROOT)
     monkeypatch.setenv("BENCH_OVERRIDES", KILLER)

@@ -219,13 +219,15 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
 def curve_points(spec: Spec, runs: list[dict]) -> dict[str, dict[str, list[float]]]:
     """Per row (``task: label``), per protocol, the mean over seeds of what it had selected
     by each epoch, in %."""
-    from transferlab.commands.bench.kinds.curves import selected_by_epoch
+    from transferlab.commands.bench.curves import selected_by_epoch
 
     protocols = {"label-free": "select_score"}
     if spec.oracle:
         protocols["oracle"] = "target_val_acc"
     points = {}
     for task, label, mine in grouped(spec, runs):
+        if not all(r.get("curve") for r in mine):  # measured before the spec had a curve
+            continue
         name = label if task == DEFAULT_TASK else f"{task}: {label}"
         length = min(len(r["curve"]) for r in mine)
         points[name] = {}

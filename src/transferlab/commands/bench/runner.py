@@ -30,7 +30,7 @@ BENCH_OVERRIDES = "BENCH_OVERRIDES"
 
 KINDS = Registry("benchmark kind", filled_by="transferlab.commands.bench.kinds")
 """How a spec's runs are measured: ``train`` (fit + test, the default); special
-measurements (latency, curves, compression rows) register here as plug-ins."""
+measurements (latency, compression rows, another library's DANN) register here as plug-ins."""
 
 
 @KINDS.register("train")
@@ -38,10 +38,20 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None
     """fit + test the row's config, exactly as ``transferlab compare`` does; a run stopped
     part-way (killed, or the machine went away) resumes from its ``last.ckpt``. ``prepare``
     changes the built run before it trains (the peer kinds swap in another library's
-    parts)."""
+    parts). With the spec's ``curve``, the result also holds every epoch's scores, whatever
+    kind trained it (ours or a peer's)."""
+    from transferlab.commands.bench.curves import EpochTestAccuracy
     from transferlab.commands.compare import run_config
 
     stopped = sorted(folder.rglob("last.ckpt"), key=lambda p: p.stat().st_mtime)
+    recorder = EpochTestAccuracy() if spec.curve else None
+
+    def prepared(cli) -> None:
+        if recorder is not None:
+            cli.trainer.callbacks.append(recorder)
+        if prepare is not None:
+            prepare(cli)
+
     result = run_config(
         str(spec.root / run.row.config),
         seed=run.seed,
@@ -54,9 +64,10 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None
         oracle_selection=spec.oracle,
         validators=spec.validators,
         resume_from=str(stopped[-1]) if stopped else None,
-        prepare=prepare,
+        prepare=prepared,
     )
-    return asdict(result) | {"resumed_from": str(stopped[-1]) if stopped else None}
+    curve = {"curve": recorder.epochs} if recorder is not None else {}
+    return asdict(result) | {"resumed_from": str(stopped[-1]) if stopped else None} | curve
 
 
 def stored(spec: Spec, store: Path = STORE) -> dict[str, dict]:

@@ -28,6 +28,8 @@
     baseline: SourceOnly                        # differences are reported against it (a
                                                 # list: per task, the first row it has)
     oracle: true                                # also the target-label-selected checkpoint
+    curve: true                                 # and the target test accuracy after every
+                                                # epoch of every row (a learning curve)
     validators: [im, snd]                       # and each label-free validator's choice
     gap: [SourceOnly, oracle]                   # each row's share of the gap between two rows
     columns:                                    # more test metrics of the same checkpoint
@@ -52,7 +54,7 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options", "curve"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 ROW_KEYS |= {"options", "seeds"}
 DEFAULT_TASK = "-"
@@ -111,6 +113,7 @@ class Spec:
     tasks: dict[str, list[str]] = field(default_factory=lambda: {DEFAULT_TASK: []})
     baseline: tuple[str, ...] = ()
     oracle: bool = False
+    curve: bool = False  # record each epoch's target test accuracy (``bench.curves``)
     validators: tuple[str, ...] = ()
     kind: str = "train"
     columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
@@ -199,6 +202,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         or {DEFAULT_TASK: []},
         baseline=baseline,
         oracle=bool(raw.get("oracle", False)),
+        curve=bool(raw.get("curve", False)),
         validators=label_free_validators(tuple(raw.get("validators") or ())),
         kind=kind,
         columns=read_columns(path, raw.get("columns") or []),

@@ -1,6 +1,7 @@
-"""The ``curve`` kind: a run's test accuracy after every epoch, and what each selection
+"""A spec's ``curve``: a run's test accuracy after every epoch, and what each selection
 protocol would have picked by then -- a learning curve that shows whether a budget
-stopped a method early.
+stopped a method early. Any kind that trains through ``runner.train`` records it, so a
+peer library's DANN gets the same curve as ours.
 
 After each validation the target test split is scored (for the record only: nothing reads
 it during training or selection), beside the epoch's source-validation score and, with
@@ -12,12 +13,8 @@ draws them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lightning as L
 
-from transferlab.commands.bench.runner import KINDS, train
-from transferlab.commands.bench.spec import Run, Spec
 from transferlab.evaluation.inference import accuracy
 
 
@@ -54,15 +51,6 @@ class EpochTestAccuracy(L.Callback):
                 "target_test_acc": test_accuracy,
             }
         )
-
-
-@KINDS.register("curve")
-def curve(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
-    recorder = EpochTestAccuracy()
-    result = train(
-        spec, run, overrides, folder, prepare=lambda cli: cli.trainer.callbacks.append(recorder)
-    )
-    return result | {"curve": recorder.epochs}
 
 
 def selected_by_epoch(epochs: list[dict], score: str) -> list[float | None]:
