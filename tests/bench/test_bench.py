@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
-from transferlab.commands.bench.curves import selected_by_epoch
+from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
 from transferlab.commands.bench.runner import KINDS, missing, run_spec, stored, write_run
 from transferlab.commands.bench.spec import all_specs, load_spec
 
@@ -110,6 +110,16 @@ def test_a_run_killed_part_way_resumes_to_the_result_of_an_unbroken_run(tmp_path
     final = [checkpoint["state_dict"] for checkpoint in final]
     for key, value in final[0].items():
         assert torch.allclose(value.float(), final[1][key].float(), atol=1e-6), key
+
+
+def test_a_curve_keeps_the_epochs_after_the_tested_checkpoint():
+    """Testing a checkpoint restores every callback's state as of that checkpoint: a run
+    whose selected epoch is not its last must still report the whole curve it fitted."""
+    recorder = EpochTestAccuracy()
+    recorder.load_state_dict({"epochs": [{"epoch": e} for e in range(3)]})  # fitted so far
+    recorder.on_fit_end(trainer=None, pl_module=None)
+    recorder.load_state_dict({"epochs": [{"epoch": 0}]})  # testing epoch 0's checkpoint
+    assert [e["epoch"] for e in recorder.curve] == [0, 1, 2]
 
 
 def test_a_learning_curve_survives_a_kill_and_ends_at_the_selected_checkpoint(

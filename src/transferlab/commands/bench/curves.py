@@ -14,16 +14,22 @@ draws them.
 from __future__ import annotations
 
 import lightning as L
+from lightning.pytorch.trainer.states import TrainerFn
 
 from transferlab.evaluation.inference import accuracy
 
 
 class EpochTestAccuracy(L.Callback):
     """Records, per epoch, the validation scores and the target test accuracy; the record
-    travels in the checkpoint, so a resumed run's curve starts at its first epoch."""
+    travels in the checkpoint, so a resumed run's curve starts at its first epoch.
+
+    ``curve`` is the record as the fit ended. Lightning restores every callback's state
+    from the checkpoint it tests, so after the selected (not the last) epoch's checkpoint
+    is tested, ``epochs`` holds the curve only up to that epoch."""
 
     def __init__(self) -> None:
         self.epochs: list[dict] = []
+        self.curve: list[dict] = []
 
     def state_dict(self) -> dict:
         return {"epochs": self.epochs}
@@ -31,9 +37,13 @@ class EpochTestAccuracy(L.Callback):
     def load_state_dict(self, state_dict: dict) -> None:
         self.epochs = list(state_dict["epochs"])
 
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.curve = list(self.epochs)
+
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """After the module has logged its epoch's scores (as the checkpoint reads them)."""
-        if trainer.sanity_checking:
+        """After the module has logged its epoch's scores (as the checkpoint reads them);
+        only while fitting (a validation pass after the fit is not an epoch)."""
+        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return
         loader = trainer.datamodule.eval_loaders("test")["target"]
         metrics = trainer.callback_metrics

@@ -66,7 +66,7 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None
         resume_from=str(stopped[-1]) if stopped else None,
         prepare=prepared,
     )
-    curve = {"curve": recorder.epochs} if recorder is not None else {}
+    curve = {"curve": recorder.curve} if recorder is not None else {}
     return asdict(result) | {"resumed_from": str(stopped[-1]) if stopped else None} | curve
 
 
