@@ -51,10 +51,12 @@ def loop_config(tmp_path, name: str):
 
 
 def test_rounds_add_the_query_size_and_a_resumed_loop_matches_an_uninterrupted_one(tmp_path):
-    straight = main(["-c", loop_config(tmp_path, "straight"), "--max_rounds=2", *SHORT])
+    """Ten steps a round: a resumed loop must repeat the uninterrupted one, not learn."""
+    short = [*SHORT, "--trainer.limit_train_batches=10", "--trainer.limit_test_batches=4"]
+    straight = main(["-c", loop_config(tmp_path, "straight"), "--max_rounds=2", *short])
     interrupted = loop_config(tmp_path, "interrupted")
-    main(["-c", interrupted, "--max_rounds=1", *SHORT])  # stops after one round
-    resumed = main(["-c", interrupted, "--max_rounds=1", *SHORT])
+    main(["-c", interrupted, "--max_rounds=1", *short])  # stops after one round
+    resumed = main(["-c", interrupted, "--max_rounds=1", *short])
     assert [h["labels"] for h in straight.history] == [20, 27]
     assert len(straight.labeled) == 34 == len(set(straight.labeled))
     assert resumed.history == [
