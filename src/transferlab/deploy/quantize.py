@@ -8,13 +8,16 @@ dequantize ops around float kernels; its int8 speed appears only once Inductor l
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
+import torchao.quantization.pt2e.qat_utils as qat_utils
 import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as x86
 from torch import nn
 from torchao.quantization.pt2e import move_exported_model_to_eval, move_exported_model_to_train
@@ -74,7 +77,7 @@ def quantize(
     with torch.no_grad():
         for images in calibration or [example]:
             prepared(images)
-    return drop_unused_tensors(move_exported_model_to_eval(convert_pt2e(prepared)))
+    return drop_unused_tensors(move_exported_model_to_eval(converted(prepared)))
 
 
 def drop_unused_tensors(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
@@ -120,7 +123,50 @@ def prepare_for_qat(network: nn.Module, example: torch.Tensor) -> torch.fx.Graph
 
 def convert_qat(graph: torch.fx.GraphModule) -> nn.Module:
     """The int8 graph of a QAT-trained graph (its observers' scales, frozen)."""
-    return drop_unused_tensors(move_exported_model_to_eval(convert_pt2e(copy.deepcopy(graph))))
+    return drop_unused_tensors(move_exported_model_to_eval(converted(copy.deepcopy(graph))))
+
+
+# the aten operator of each convolution torchao folds BatchNorm into
+CONVOLUTIONS = {
+    F.conv1d: torch.ops.aten.conv1d,
+    F.conv2d: torch.ops.aten.conv2d,
+    F.conv_transpose1d: torch.ops.aten.conv_transpose1d,
+    F.conv_transpose2d: torch.ops.aten.conv_transpose2d,
+}
+
+
+def converted(prepared: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """``convert_pt2e``, tracing BatchNorm-folding patterns only for the convolutions the
+    graph has (:func:`folding_only_present_convolutions`)."""
+    with folding_only_present_convolutions(prepared):
+        return convert_pt2e(prepared)
+
+
+@contextlib.contextmanager
+def folding_only_present_convolutions(graph: torch.fx.GraphModule) -> Iterator[None]:
+    """torchao's convert folds BatchNorm into every kind of convolution it knows (1-d, 2-d
+    and their transposes), tracing 24 patterns with ``torch.export`` for each kind whether
+    or not the graph has one: about 20 of a QAT test's 50 seconds on one core went to the
+    three kinds a 2-d network lacks. A kind the graph lacks matches nothing, so skipping
+    it leaves the same graph (the QAT test checks every convolution's BatchNorm is still
+    folded). The patch lasts for one convert."""
+    fold = qat_utils._fold_conv_bn_qat_helper
+    present = {
+        getattr(node.target, "overloadpacket", node.target)
+        for node in graph.graph.nodes
+        if node.op == "call_function"
+    }
+
+    def fold_if_present(module, conv_fn, example_inputs, is_cuda):
+        if conv_fn in CONVOLUTIONS and CONVOLUTIONS[conv_fn] not in present:
+            return module
+        return fold(module, conv_fn, example_inputs, is_cuda)
+
+    qat_utils._fold_conv_bn_qat_helper = fold_if_present
+    try:
+        yield
+    finally:
+        qat_utils._fold_conv_bn_qat_helper = fold
 
 
 def lowered(module: nn.Module):

@@ -33,8 +33,14 @@ def test_qat_trains_fake_quantized_reloads_and_converts_to_a_matching_int8_progr
     model, _ = load_method(tmp_path / "last.ckpt")  # rebuilds the graph, then loads it
     assert torch.equal(model(digits["images"]), cli.model.eval()(digits["images"]))
     fake = infer(model, digits["test"])["logits"]
-    real = infer(network_of(model), digits["test"])["logits"]
+    converted = network_of(model)
+    real = infer(converted, digits["test"])["logits"]
     assert (fake.argmax(1) == real.argmax(1)).float().mean() >= 0.98
+    # each convolution's BatchNorm is folded into it, though only the 2-d kind was traced
+    count = lambda graph, op: sum(op in str(n.target) for n in graph.graph.nodes)  # noqa: E731
+    assert count(model.qat_network, "conv2d") == 2
+    folded = count(model.qat_network, "batch_norm") - count(converted, "batch_norm")
+    assert folded == 2
 
     with pytest.raises(ValueError, match="quantization-aware-trained checkpoint"):
         export([f"--ckpt={tmp_path / 'last.ckpt'}", "--format=onnx"])
