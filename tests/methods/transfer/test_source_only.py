@@ -40,3 +40,31 @@ def test_compile_backbone_compiles_in_place_and_keeps_checkpoint_keys():
     cli.model.setup("fit")
     assert cli.model.backbone._compiled_call_impl is not None  # what nn.Module.compile sets
     assert list(cli.model.state_dict()) == keys  # no "_orig_mod." prefix in checkpoints
+
+
+@pytest.mark.parametrize(("progress_bar", "steps"), [(False, [2, 4, 5]), (True, [1, 2, 3, 4, 5])])
+def test_a_step_value_is_filed_only_where_it_can_be_seen(progress_bar, steps, monkeypatch):
+    """Every second step reaches the logger, and the epoch's last the callbacks; the
+    progress bar, where the run has one, shows every step's loss."""
+    import lightning as L
+
+    filed = []
+    log = L.LightningModule.log
+
+    def spy(self, name, *args, **kwargs):
+        if name == "train/loss":
+            filed.append(self.trainer.fit_loop.total_batch_idx + 1)
+        return log(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(L.LightningModule, "log", spy)
+    cli = build_cli(
+        config("source_only/mnist_to_mnistm.yaml"),
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=5",
+        "--trainer.limit_val_batches=0",
+        "--trainer.log_every_n_steps=2",
+        "--trainer.callbacks=[]",
+        f"--trainer.enable_progress_bar={str(progress_bar).lower()}",
+    )
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert filed == steps
