@@ -19,6 +19,7 @@ from transferlab.commands.bench.spec import all_specs, load_spec
 TINY = [
     "--trainer.limit_train_batches=3",
     "--trainer.limit_val_batches=2",
+    "--trainer.limit_test_batches=2",
     "--trainer.logger=false",
 ]
 

@@ -13,6 +13,8 @@ draws them.
 
 from __future__ import annotations
 
+import itertools
+
 import lightning as L
 from lightning.pytorch.trainer.states import TrainerFn
 
@@ -49,7 +51,9 @@ class EpochTestAccuracy(L.Callback):
         metrics = trainer.callback_metrics
         training = pl_module.training
         pl_module.eval()
-        test_accuracy = accuracy(pl_module, loader)
+        test_accuracy = accuracy(
+            pl_module, itertools.islice(loader, tested_batches(trainer, loader))
+        )
         pl_module.train(training)
         self.epochs.append(
             {
@@ -61,6 +65,14 @@ class EpochTestAccuracy(L.Callback):
                 "target_test_acc": test_accuracy,
             }
         )
+
+
+def tested_batches(trainer: L.Trainer, loader) -> int:
+    """How many batches of ``loader`` the run's test scores (``limit_test_batches``, a
+    count or a fraction, as Lightning reads it), so that the curve and the test score the
+    same images."""
+    limit = trainer.limit_test_batches
+    return min(limit, len(loader)) if isinstance(limit, int) else int(len(loader) * limit)
 
 
 def selected_by_epoch(epochs: list[dict], score: str) -> list[float | None]:
