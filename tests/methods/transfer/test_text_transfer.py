@@ -26,12 +26,13 @@ from transferlab.commands.export import run as export
 from transferlab.commands.predict import main as predict
 from transferlab.data.sentiment import SENTIMENT_CLASSES, load_sentiment_domain
 
+# one epoch, so one checkpoint: the validation batches choose nothing and train nothing
 BUDGET = [
     *QUIET,
     NO_CALLBACKS,
     "--trainer.max_epochs=1",
     "--trainer.limit_train_batches=30",
-    "--trainer.limit_val_batches=10",
+    "--trainer.limit_val_batches=2",
     "--trainer.limit_test_batches=10",
     "--data.init_args.max_length=32",
     "--data.init_args.batch_size=16",
