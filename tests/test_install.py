@@ -17,6 +17,8 @@ global.constraint='/etc/pip/constraints.txt'
 global.extra-index-url='file:///opt/a/simple file:///opt/b/simple'
 global.find-links='/ignored/by/the/variable'
 install.index-url='https://mirror.example/simple'
+wheel.find-links='/not/read/by/pip/install'
+:env:.extra-index-url=''
 """
 
 
@@ -37,6 +39,19 @@ def test_pip_settings_become_uv_options_a_variable_winning_over_a_file():
         "file:///opt/b/simple",
     ]
     assert ("--find-links", "/ignored/by/the/variable") not in pairs
+
+
+def test_multi_line_values_quotes_and_no_index_are_read_as_pip_reads_them():
+    listing = (
+        "global.extra-index-url='\\nhttps://a/simple\\nhttps://b/simple'\n"
+        "global.find-links='/it\\'s \"here\"'\n"
+        ":env:.no-index='true'\n"
+    )
+    settings = install.pip_settings(listing)
+    assert settings["extra-index-url"] == ["https://a/simple", "https://b/simple"]
+    assert settings["find-links"] == ["/it's", '"here"']
+    assert "--no-index" in install.uv_arguments(settings)
+    assert "--no-index" not in install.uv_arguments({"no-index": ["false"]})
 
 
 def test_no_pip_settings_leave_uv_on_its_defaults():

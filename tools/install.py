@@ -13,7 +13,7 @@ be installed or fails, pip installs as before.
 
 from __future__ import annotations
 
-import shlex
+import ast
 import subprocess
 import sys
 
@@ -23,9 +23,12 @@ OPTIONS = {
     "extra-index-url": "--extra-index-url",
     "find-links": "--find-links",
     "constraint": "--constraint",
+    "no-index": "--no-index",
 }
-# a variable overrides an install-section setting, which overrides a global one
+# the sections pip's install reads: a variable overrides the install section, which
+# overrides the global one (pip has merged the user and site files into these already)
 SCOPES = {"global": 0, "install": 1, ":env:": 2}
+TRUE = {"1", "true", "yes", "on"}
 
 
 def pip(*args: str) -> subprocess.CompletedProcess:
@@ -33,20 +36,26 @@ def pip(*args: str) -> subprocess.CompletedProcess:
 
 
 def pip_settings(listing: str) -> dict[str, list[str]]:
-    """``{setting: values}`` from ``pip config list`` (lines like ``global.find-links='a b'``)."""
+    """``{setting: values}`` from ``pip config list``, whose lines read like
+    ``global.find-links='a b'`` (the value as Python's ``repr``)."""
     ranked: dict[str, tuple[int, list[str]]] = {}
     for line in listing.splitlines():
         key, _, value = line.partition("=")
         scope, _, name = key.rpartition(".")
-        rank = SCOPES.get(scope, 0)
-        if name in OPTIONS and rank >= ranked.get(name, (-1, []))[0]:
-            ranked[name] = (rank, shlex.split(value)[0].split() if value else [])
+        if scope not in SCOPES or name not in OPTIONS:
+            continue
+        values = str(ast.literal_eval(value)).split() if value else []
+        if values and SCOPES[scope] >= ranked.get(name, (-1, []))[0]:
+            ranked[name] = (SCOPES[scope], values)
     return {name: values for name, (_, values) in ranked.items()}
 
 
 def uv_arguments(settings: dict[str, list[str]]) -> list[str]:
     arguments = ["--index-strategy", "unsafe-best-match"]  # pip's choice across indexes
     for name, values in settings.items():
+        if name == "no-index":
+            arguments += [OPTIONS[name]] if values[0].lower() in TRUE else []
+            continue
         for value in values:
             arguments += [OPTIONS[name], value]
     return arguments
@@ -54,12 +63,15 @@ def uv_arguments(settings: dict[str, list[str]]) -> list[str]:
 
 def main(requirements: list[str]) -> int:
     if pip("install", "-q", "uv").returncode == 0:
-        settings = pip_settings(pip("config", "list").stdout)
-        uv = [sys.executable, "-m", "uv", "pip", "install", "--python", sys.executable]
-        done = subprocess.run([*uv, *uv_arguments(settings), *requirements])
-        if done.returncode == 0:
-            return 0
-        print("uv could not install; pip installs instead", file=sys.stderr)
+        try:
+            arguments = uv_arguments(pip_settings(pip("config", "list").stdout))
+        except (ValueError, SyntaxError) as error:  # a setting this script cannot read
+            print(f"pip's settings unread ({error}); pip installs", file=sys.stderr)
+        else:
+            uv = [sys.executable, "-m", "uv", "pip", "install", "--python", sys.executable]
+            if subprocess.run([*uv, *arguments, *requirements]).returncode == 0:
+                return 0
+            print("uv could not install; pip installs instead", file=sys.stderr)
     command = [sys.executable, "-m", "pip", "install", "--no-compile", *requirements]
     return subprocess.run(command).returncode
 

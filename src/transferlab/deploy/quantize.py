@@ -138,12 +138,12 @@ CONVOLUTIONS = {
 def converted(prepared: torch.fx.GraphModule) -> torch.fx.GraphModule:
     """``convert_pt2e``, tracing BatchNorm-folding patterns only for the convolutions the
     graph has (:func:`folding_only_present_convolutions`)."""
-    with folding_only_present_convolutions(prepared):
+    with folding_only_present_convolutions():
         return convert_pt2e(prepared)
 
 
 @contextlib.contextmanager
-def folding_only_present_convolutions(graph: torch.fx.GraphModule) -> Iterator[None]:
+def folding_only_present_convolutions() -> Iterator[None]:
     """torchao's convert folds BatchNorm into every kind of convolution it knows (1-d, 2-d
     and their transposes), tracing 24 patterns with ``torch.export`` for each kind whether
     or not the graph has one: about 20 of a QAT test's 50 seconds on one core went to the
@@ -151,13 +151,13 @@ def folding_only_present_convolutions(graph: torch.fx.GraphModule) -> Iterator[N
     it leaves the same graph (the QAT test checks every convolution's BatchNorm is still
     folded). The patch lasts for one convert."""
     fold = qat_utils._fold_conv_bn_qat_helper
-    present = {
-        getattr(node.target, "overloadpacket", node.target)
-        for node in graph.graph.nodes
-        if node.op == "call_function"
-    }
 
     def fold_if_present(module, conv_fn, example_inputs, is_cuda):
+        present = {
+            getattr(node.target, "overloadpacket", node.target)
+            for node in module.graph.nodes
+            if node.op == "call_function"
+        }  # of the graph being folded: right even for a convert this patch was not made for
         if conv_fn in CONVOLUTIONS and CONVOLUTIONS[conv_fn] not in present:
             return module
         return fold(module, conv_fn, example_inputs, is_cuda)
