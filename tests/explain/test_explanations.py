@@ -95,6 +95,7 @@ def test_the_callback_draws_the_same_validation_images_during_training(tmp_path)
         "--trainer.limit_val_batches=1",
         "--trainer.logger=false",
         f"--trainer.default_root_dir={tmp_path}",
+        "--trainer.callbacks=[]",  # the config's t-SNE plot is not under test
         "--trainer.callbacks+=transferlab.explain.ExplanationGrid",
         "--trainer.callbacks.every_n_epochs=1",
         "--trainer.callbacks.num_images=4",
