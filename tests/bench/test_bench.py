@@ -1,6 +1,7 @@
 """``transferlab bench``: a tiny spec end to end — run, stop after one run, resume without
 redoing it, render a table with provenance — and every spec in benchmarks/specs/ loads."""
 
+import itertools
 import json
 import re
 
@@ -199,6 +200,42 @@ def test_runs_from_another_machine_count_as_done_unless_a_run_to_do_needs_their_
     checkpoint.unlink()
     write_run(tmp_path / "runs/bench/tiny/DANN__seed0.json", {"key": "DANN__seed0"})
     assert missing(spec) == []  # nothing left needs the lost checkpoint
+
+
+def test_a_spec_shows_another_specs_task_beside_its_own_without_running_it(tmp_path, monkeypatch):
+    """``borrow``: the lender's runs of one task head the table under the name given, with
+    their own provenance; the borrower runs only its own tasks."""
+    monkeypatch.chdir(tmp_path)
+    specs = tmp_path / "benchmarks/specs"
+    specs.mkdir(parents=True)
+    lender = yaml.safe_load(tiny_spec(tmp_path).read_text())
+    (specs / "lender.yaml").write_text(yaml.safe_dump(lender | {"tasks": {"a": []}}))
+    borrower = lender | {"tasks": {"b": []}, "borrow": {"a, lent": {"spec": "lender", "task": "a"}}}
+    (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
+    for name, task, accuracy in (("lender", "a", 0.5), ("borrower", "b", 0.7)):
+        for label, seed in itertools.product(("source-only", "DANN"), (0, 1)):
+            key = f"{task}__{label}__seed{seed}"
+            record = {"key": key, "label": label, "task": task, "seed": seed}
+            record |= {"config": lender["rows"][0]["config"], "protocol": "source_val_acc"}
+            record |= {"target_test_acc": accuracy + 0.1 * (label == "DANN") + 0.01 * seed}
+            record |= {"fit_seconds": 1.0, "provenance": {"commit": f"{name}000"}}
+            write_run(tmp_path / f"runs/bench/{name}/{key}.json", record)
+    spec = load_spec("borrower", root=tmp_path)
+    assert [run.task for run in spec.runs()] == ["b"] * 4 and missing(spec) == []
+    main(["render", "borrower"])
+    table = (tmp_path / "benchmarks/results/borrower.md").read_text()
+    rows = [line.split(" | ")[:3] for line in table.splitlines() if line.startswith("| a, lent")]
+    assert rows == [
+        ["| a, lent", "source-only", "50.50 ± 0.71"],
+        ["| a, lent", "DANN", "60.50 ± 0.71"],
+    ]
+    assert table.index("| a, lent |") < table.index("| b |") and "| lender0 |" in table
+    runs = json.loads((tmp_path / "benchmarks/results/borrower.json").read_text())["runs"]
+    assert sorted(r.get("borrowed_from", "-") for r in runs) == ["-"] * 4 + ["lender"] * 4
+    borrower["borrow"] = {"a, lent": {"spec": "lender", "task": "c"}}
+    (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
+    with pytest.raises(ValueError, match=r"borrow 'a, lent': spec lender has no task 'c'"):
+        load_spec("borrower", root=tmp_path)
 
 
 def test_spec_mistakes_are_named(tmp_path):

@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 from transferlab.commands.bench.runner import KINDS, STORE, stored, strict
-from transferlab.commands.bench.spec import DEFAULT_TASK, Spec
+from transferlab.commands.bench.spec import DEFAULT_TASK, Spec, load_spec
 
 RESULTS = Path("benchmarks/results")
 BLOCK = re.compile(r"(<!-- results:(\w+) -->).*?(<!-- /results:\2 -->)", re.S)
@@ -35,7 +35,7 @@ def cell(values: list[float | None], scale: float = 100) -> str:
 def grouped(spec: Spec, runs: list[dict]) -> list[tuple[str, str, list[dict]]]:
     """``(task, label, runs)`` in the spec's order, rows without runs left out."""
     groups = []
-    for task in spec.tasks:
+    for task in spec.shown_tasks:
         for row in spec.rows:
             mine = [r for r in runs if r["task"] == task and r["label"] == row.label]
             if mine:
@@ -113,7 +113,7 @@ def commits(mine: list[dict]) -> str:
 
 
 def table(spec: Spec, runs: list[dict]) -> str:
-    has_task = list(spec.tasks) != [DEFAULT_TASK]
+    has_task = spec.shown_tasks != [DEFAULT_TASK]
     heads = ["task" if has_task else "", "method", "target test acc", "selected by"]
     heads += ["target test acc (oracle-selected)"] if spec.oracle else []
     heads += [f"by {v.upper()}" for v in spec.validators]
@@ -182,6 +182,8 @@ def table(spec: Spec, runs: list[dict]) -> str:
             "task has), mean ± std over seeds of the same seed's pair of runs; 'within noise' "
             "unless every seed agrees on its sign and the mean is larger than the std."
         )
+    for shown, (lender, task) in spec.borrow.items():
+        note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
     return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])
 
 
@@ -190,6 +192,10 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     the store existed are kept from the results file, marked 'unrecorded')."""
     runs = dict(legacy_runs(spec, results))
     runs.update(stored(spec, store))
+    own_table = getattr(KINDS.entry(spec.kind), "table", None)
+    if spec.borrow and own_table:
+        raise ValueError(f"{spec.path}: borrow is for tables of trained runs, not kind {spec.kind}")
+    runs.update(borrowed_runs(spec, store, results))
     ordered = [r for _, _, mine in grouped(spec, list(runs.values())) for r in mine]
     if not ordered:
         raise ValueError(f"{spec.name}: no finished runs; run `transferlab bench run {spec.name}`")
@@ -208,7 +214,6 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
     markdown = results / f"{spec.name}.md"
-    own_table = getattr(KINDS.entry(spec.kind), "table", None)
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
     if any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
@@ -271,6 +276,20 @@ def curve_table(spec: Spec, runs: list[dict], plot: Path) -> str:
             cells = [f"{values[e]:.2f}" if e < len(values) else "–" for e in shown]
             lines.append(f"| {name} | {protocol} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def borrowed_runs(spec: Spec, store: Path, results: Path) -> dict[str, dict]:
+    """The runs of the tasks ``spec`` borrows, as the lending spec keeps them, under the
+    task name shown here; ``borrowed_from`` names the lender, whose provenance they keep."""
+    labels = {row.label for row in spec.rows}
+    found = {}
+    for shown, (name, task) in spec.borrow.items():
+        lender = load_spec(name, spec.root)
+        lent = {**legacy_runs(lender, results), **stored(lender, store)}
+        for key, run in lent.items():
+            if run["task"] == task and run["label"] in labels:
+                found[f"{name}/{key}"] = {**run, "task": shown, "borrowed_from": name}
+    return found
 
 
 def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:

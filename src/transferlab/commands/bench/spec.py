@@ -37,6 +37,9 @@
       - {title: labeled-val acc, metric: select_score}             # the selection score
     options: {threads: 2}                       # settings of the spec's kind (a row may
                                                 # set its own under options: too)
+    borrow:                                     # another spec's task, shown first, as its
+      mnist → mnistm (the suite's runs):        # rows of this spec's labels; never run here
+        {spec: domain_adaptation, task: mnist → mnistm}
 
 Every row names a config file in ``configs/``: no run is defined inside a script.
 """
@@ -55,6 +58,7 @@ SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options", "curve"}
+SPEC_KEYS |= {"borrow"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 ROW_KEYS |= {"options", "seeds"}
 DEFAULT_TASK = "-"
@@ -120,6 +124,13 @@ class Spec:
     gap: tuple[str, str] | None = None  # (low, high) row labels
     threads: int | None = None
     options: dict = field(default_factory=dict)  # settings of the kind, for every row
+    borrow: dict[str, tuple[str, str]] = field(default_factory=dict)  # task: (spec, its task)
+
+    @property
+    def shown_tasks(self) -> list[str]:
+        """The table's tasks in order: the borrowed ones (measured by another spec, the
+        reference this spec's own tasks are read against), then its own."""
+        return [*self.borrow, *self.tasks]
 
     def runs(self, seeds: list[int] | None = None) -> list[Run]:
         """Every run, seed-major (a complete one-seed table exists early), rows in order
@@ -209,7 +220,24 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         gap=read_gap(path, raw.get("gap"), labels),
         threads=raw.get("threads"),
         options=options,
+        borrow=read_borrow(path, root, raw.get("borrow")),
     )
+
+
+def read_borrow(path: Path, root: Path, borrow) -> dict[str, tuple[str, str]]:
+    """``{task shown here: (spec, its task)}``; the spec and its task must exist."""
+    found = {}
+    for shown, source in (borrow or {}).items():
+        if not isinstance(source, dict) or set(source) != {"spec", "task"}:
+            raise ValueError(f"{path}: borrow {shown!r} takes {{spec: NAME, task: TASK}}")
+        lender = load_spec(str(source["spec"]), root)
+        if source["task"] not in lender.tasks:
+            raise ValueError(
+                f"{path}: borrow {shown!r}: spec {lender.name} has no task "
+                f"{source['task']!r}; its tasks: {list(lender.tasks)}"
+            )
+        found[str(shown)] = (lender.name, str(source["task"]))
+    return found
 
 
 def read_options(path: Path, where: str, kind: str, options) -> dict:
