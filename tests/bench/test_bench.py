@@ -236,6 +236,10 @@ def test_a_spec_shows_another_specs_task_beside_its_own_without_running_it(tmp_p
     (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
     with pytest.raises(ValueError, match=r"borrow 'a, lent': spec lender has no task 'c'"):
         load_spec("borrower", root=tmp_path)
+    borrower["borrow"] = {"b again": {"spec": "borrower", "task": "b"}}
+    (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
+    with pytest.raises(ValueError, match=r"'b again': its own tasks are in its table already"):
+        load_spec("borrower", root=tmp_path)
 
 
 def test_spec_mistakes_are_named(tmp_path):

@@ -220,23 +220,29 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         gap=read_gap(path, raw.get("gap"), labels),
         threads=raw.get("threads"),
         options=options,
-        borrow=read_borrow(path, root, raw.get("borrow")),
+        borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}),
     )
 
 
-def read_borrow(path: Path, root: Path, borrow) -> dict[str, tuple[str, str]]:
-    """``{task shown here: (spec, its task)}``; the spec and its task must exist."""
+def read_borrow(path: Path, root: Path, borrow, own_tasks) -> dict[str, tuple[str, str]]:
+    """``{task shown here: (spec, its task)}``; the spec and its task must exist, and the
+    name shown must not be one of the spec's own tasks."""
     found = {}
     for shown, source in (borrow or {}).items():
+        if shown in own_tasks:
+            raise ValueError(f"{path}: borrow {shown!r} is named like one of its own tasks")
         if not isinstance(source, dict) or set(source) != {"spec", "task"}:
             raise ValueError(f"{path}: borrow {shown!r} takes {{spec: NAME, task: TASK}}")
-        lender = load_spec(str(source["spec"]), root)
-        if source["task"] not in lender.tasks:
+        lender = spec_path(str(source["spec"]), root)  # read, not loaded: no borrow chains
+        tasks = list((yaml.safe_load(lender.read_text()) or {}).get("tasks") or [DEFAULT_TASK])
+        if lender.resolve() == path.resolve():
+            raise ValueError(f"{path}: borrow {shown!r}: its own tasks are in its table already")
+        if source["task"] not in tasks:
             raise ValueError(
-                f"{path}: borrow {shown!r}: spec {lender.name} has no task "
-                f"{source['task']!r}; its tasks: {list(lender.tasks)}"
+                f"{path}: borrow {shown!r}: spec {lender.stem} has no task "
+                f"{source['task']!r}; its tasks: {tasks}"
             )
-        found[str(shown)] = (lender.name, str(source["task"]))
+        found[str(shown)] = (lender.stem, str(source["task"]))
     return found
 
 
