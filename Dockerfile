@@ -21,7 +21,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY tools/install.py ./tools/
 # as `make install`: uv installs what pip would (pip where uv cannot), in a fraction of the time
-RUN pip install --upgrade pip && python tools/install.py .
+RUN pip install --upgrade pip && python tools/install.py . && python -m compileall -q /opt/venv/lib
 
 COPY configs ./configs
 # Build the offline datasets and convert the offline ImageNet weights once, at build time.

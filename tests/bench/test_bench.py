@@ -209,20 +209,24 @@ def test_a_spec_shows_another_specs_task_beside_its_own_without_running_it(tmp_p
     specs = tmp_path / "benchmarks/specs"
     specs.mkdir(parents=True)
     lender = yaml.safe_load(tiny_spec(tmp_path).read_text())
-    (specs / "lender.yaml").write_text(yaml.safe_dump(lender | {"tasks": {"a": []}}))
     borrower = lender | {"tasks": {"b": []}, "borrow": {"a, lent": {"spec": "lender", "task": "a"}}}
+    oracle = {"label": "oracle", "config": str(ROOT / "configs/source_only/mnist_to_mnistm.yaml")}
+    lender |= {"tasks": {"a": []}, "rows": [*lender["rows"], oracle]}  # a row not borrowed
+    (specs / "lender.yaml").write_text(yaml.safe_dump(lender))
+    configs = {row["label"]: row["config"] for row in lender["rows"]}
     (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
     for name, task, accuracy in (("lender", "a", 0.5), ("borrower", "b", 0.7)):
-        for label, seed in itertools.product(("source-only", "DANN"), (0, 1)):
+        for label, seed in itertools.product(("source-only", "DANN", "oracle"), (0, 1)):
             key = f"{task}__{label}__seed{seed}"
             record = {"key": key, "label": label, "task": task, "seed": seed}
-            record |= {"config": lender["rows"][0]["config"], "protocol": "source_val_acc"}
+            record |= {"config": configs[label], "protocol": "source_val_acc"}
             record |= {"target_test_acc": accuracy + 0.1 * (label == "DANN") + 0.01 * seed}
             record |= {"fit_seconds": 1.0, "provenance": {"commit": f"{name}000"}}
             write_run(tmp_path / f"runs/bench/{name}/{key}.json", record)
     spec = load_spec("borrower", root=tmp_path)
     assert [run.task for run in spec.runs()] == ["b"] * 4 and missing(spec) == []
     main(["render", "borrower"])
+    main(["render", "borrower"])  # again: its own results file does not add borrowed runs
     table = (tmp_path / "benchmarks/results/borrower.md").read_text()
     rows = [line.split(" | ")[:3] for line in table.splitlines() if line.startswith("| a, lent")]
     assert rows == [
@@ -232,6 +236,9 @@ def test_a_spec_shows_another_specs_task_beside_its_own_without_running_it(tmp_p
     assert table.index("| a, lent |") < table.index("| b |") and "| lender0 |" in table
     runs = json.loads((tmp_path / "benchmarks/results/borrower.json").read_text())["runs"]
     assert sorted(r.get("borrowed_from", "-") for r in runs) == ["-"] * 4 + ["lender"] * 4
+    (specs / "lender.yaml").write_text(yaml.safe_dump(lender | {"kind": "distillation"}))
+    with pytest.raises(ValueError, match=r"borrow 'a, lent': kind distillation renders its own"):
+        load_spec("borrower", root=tmp_path)
     borrower["borrow"] = {"a, lent": {"spec": "lender", "task": "c"}}
     (specs / "borrower.yaml").write_text(yaml.safe_dump(borrower))
     with pytest.raises(ValueError, match=r"borrow 'a, lent': spec lender has no task 'c'"):

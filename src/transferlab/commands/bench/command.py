@@ -79,15 +79,15 @@ def main(argv: list[str] | None = None) -> None:
     specs = all_specs() if action == "all" else [load_spec(args.spec)]
     if getattr(args, "name", None):
         specs[0].name = args.name
-    for spec in specs:
-        if action == "all" and unmet_needs(spec):  # e.g. a GPU benchmark on a CPU machine
+    if action == "all":
+        for spec in [s for s in specs if unmet_needs(s)]:  # e.g. a GPU benchmark on a CPU
             print(f"skipped {unmet_needs(spec)}")
-            continue
-        if action != "render":
-            run(spec, args)
-        if action != "run" and not getattr(args, "dry_run", False):
-            print(f"wrote {render(spec)}")
+        specs = [s for s in specs if not unmet_needs(s)]
+    for spec in specs if action != "render" else []:
+        run(spec, args)
     if action != "run" and not getattr(args, "dry_run", False):
+        for spec in specs:  # after every run: a spec that borrows sees its lender's last runs
+            print(f"wrote {render(spec)}")
         for page in PAGES_WITH_BLOCKS:
             if Path(page).is_file():
                 fill_blocks(Path(page))

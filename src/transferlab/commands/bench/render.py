@@ -192,9 +192,6 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     the store existed are kept from the results file, marked 'unrecorded')."""
     runs = dict(legacy_runs(spec, results))
     runs.update(stored(spec, store))
-    own_table = getattr(KINDS.entry(spec.kind), "table", None)
-    if spec.borrow and own_table:
-        raise ValueError(f"{spec.path}: borrow is for tables of trained runs, not kind {spec.kind}")
     runs.update(borrowed_runs(spec, store, results))
     ordered = [r for _, _, mine in grouped(spec, list(runs.values())) for r in mine]
     if not ordered:
@@ -214,8 +211,9 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
     markdown = results / f"{spec.name}.md"
+    own_table = getattr(KINDS.entry(spec.kind), "table", None)
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
-    if any("curve" in run for run in ordered):
+    if spec.curve and any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
     markdown.write_text(text + "\n")
     return markdown
@@ -280,15 +278,16 @@ def curve_table(spec: Spec, runs: list[dict], plot: Path) -> str:
 
 def borrowed_runs(spec: Spec, store: Path, results: Path) -> dict[str, dict]:
     """The runs of the tasks ``spec`` borrows, as the lending spec keeps them, under the
-    task name shown here; ``borrowed_from`` names the lender, whose provenance they keep."""
-    labels = {row.label for row in spec.rows}
+    task name shown here; ``borrowed_from`` names the lender, whose provenance they keep.
+    Only a lender's row with this spec's label *and* config is taken."""
+    config_of = {row.label: row.config for row in spec.rows}
     found = {}
     for shown, (name, task) in spec.borrow.items():
         lender = load_spec(name, spec.root)
         lent = {**legacy_runs(lender, results), **stored(lender, store)}
         for key, run in lent.items():
-            if run["task"] == task and run["label"] in labels:
-                found[f"{name}/{key}"] = {**run, "task": shown, "borrowed_from": name}
+            if run["task"] == task and config_of.get(run["label"]) == run.get("config"):
+                found[f"{shown}/{key}"] = {**run, "task": shown, "borrowed_from": name}
     return found
 
 

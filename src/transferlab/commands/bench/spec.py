@@ -220,30 +220,50 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         gap=read_gap(path, raw.get("gap"), labels),
         threads=raw.get("threads"),
         options=options,
-        borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}),
+        borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}, kind),
     )
 
 
-def read_borrow(path: Path, root: Path, borrow, own_tasks) -> dict[str, tuple[str, str]]:
-    """``{task shown here: (spec, its task)}``; the spec and its task must exist, and the
-    name shown must not be one of the spec's own tasks."""
+def read_borrow(path: Path, root: Path, borrow, own_tasks, kind: str) -> dict[str, tuple[str, str]]:
+    """``{task shown here: (spec, its task)}``: the lender and its task must exist, both
+    specs' tables must be the trained-run table, and the name shown must be new here."""
+    if borrow is None:
+        return {}
+    if not isinstance(borrow, dict):
+        raise ValueError(f"{path}: borrow maps a task name to {{spec: NAME, task: TASK}}")
     found = {}
-    for shown, source in (borrow or {}).items():
-        if shown in own_tasks:
-            raise ValueError(f"{path}: borrow {shown!r} is named like one of its own tasks")
+    for shown, source in borrow.items():
+        where = f"{path}: borrow {shown!r}"
         if not isinstance(source, dict) or set(source) != {"spec", "task"}:
-            raise ValueError(f"{path}: borrow {shown!r} takes {{spec: NAME, task: TASK}}")
-        lender = spec_path(str(source["spec"]), root)  # read, not loaded: no borrow chains
-        tasks = list((yaml.safe_load(lender.read_text()) or {}).get("tasks") or [DEFAULT_TASK])
+            raise ValueError(f"{where} takes {{spec: NAME, task: TASK}}")
+        if shown in own_tasks or shown == DEFAULT_TASK:
+            raise ValueError(f"{where} is named like one of its own tasks")
+        try:  # read, not loaded: a lender's own borrow is not followed
+            lender = spec_path(str(source["spec"]), root)
+            raw = yaml.safe_load(lender.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f"{where}: {error}") from None
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where}: {lender} is not a spec")
         if lender.resolve() == path.resolve():
-            raise ValueError(f"{path}: borrow {shown!r}: its own tasks are in its table already")
+            raise ValueError(f"{where}: its own tasks are in its table already")
+        tasks = list(raw.get("tasks") or [DEFAULT_TASK])
         if source["task"] not in tasks:
             raise ValueError(
-                f"{path}: borrow {shown!r}: spec {lender.stem} has no task "
-                f"{source['task']!r}; its tasks: {tasks}"
+                f"{where}: spec {lender.stem} has no task {source['task']!r}; its tasks: {tasks}"
             )
+        for name in (kind, raw.get("kind", "train")):
+            if own_table(name):
+                raise ValueError(f"{where}: kind {name} renders its own table; borrow needs train")
         found[str(shown)] = (lender.stem, str(source["task"]))
     return found
+
+
+def own_table(kind: str) -> bool:
+    """Whether ``kind`` renders a table of its own (borrowed rows need the common one)."""
+    from transferlab.commands.bench.runner import KINDS
+
+    return kind in KINDS and getattr(KINDS.entry(kind), "table", None) is not None
 
 
 def read_options(path: Path, where: str, kind: str, options) -> dict:
