@@ -147,7 +147,9 @@ def test_a_learning_curve_survives_a_kill_and_ends_at_the_selected_checkpoint(
     )
     main(["render", str(path)])
     assert (tmp_path / "benchmarks/results/tiny_curve.png").is_file()
-    assert "| source-only | label-free |" in (tmp_path / "benchmarks/results/tiny.md").read_text()
+    table = (tmp_path / "benchmarks/results/tiny.md").read_text()
+    assert "| source-only | label-free |" in table
+    assert " (resumed) |" in table and "only the time after resuming is counted" in table
 
 
 def test_a_kind_with_its_own_table_renders_it(tmp_path, monkeypatch):

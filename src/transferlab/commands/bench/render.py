@@ -105,6 +105,16 @@ def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
     return " / ".join(shares) or "–"
 
 
+RESUMED = " (resumed)"
+
+
+def fit_time(mine: list[dict]) -> str:
+    """Mean fit seconds; a run resumed from its last checkpoint timed only what it ran
+    after resuming, so such a row's mean is a lower bound and says so."""
+    mean = mean_std([r["fit_seconds"] for r in mine])[0]
+    return f"{mean:.0f}" + (RESUMED if any(r.get("resumed_from") for r in mine) else "")
+
+
 def commits(mine: list[dict]) -> str:
     found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded") for r in mine})
     found = [c if c == "unrecorded" else c[:7] for c in found]
@@ -158,7 +168,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
         cells += [
             str(len(mine)),
             str(images) if images else "–",
-            f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f}",
+            fit_time(mine),
             commits(mine),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -181,6 +191,11 @@ def table(spec: Spec, runs: list[dict]) -> str:
             f" 'vs baseline': the difference to {' or '.join(spec.baseline)} (the first the "
             "task has), mean ± std over seeds of the same seed's pair of runs; 'within noise' "
             "unless every seed agrees on its sign and the mean is larger than the std."
+        )
+    if any(RESUMED in line for line in lines):
+        note += (
+            f" 'fit s' marked{RESUMED}: a run of the row was stopped and resumed from its last "
+            "checkpoint, and only the time after resuming is counted (a lower bound)."
         )
     for shown, (lender, task) in spec.borrow.items():
         note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
