@@ -13,7 +13,7 @@ import re
 import statistics
 from pathlib import Path
 
-from transferlab.commands.bench.runner import KINDS, STORE, stored, strict
+from transferlab.commands.bench.runner import STORE, stored, strict, table_of
 from transferlab.commands.bench.spec import DEFAULT_TASK, Spec, load_spec
 
 RESULTS = Path("benchmarks/results")
@@ -226,7 +226,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
     markdown = results / f"{spec.name}.md"
-    own_table = getattr(KINDS.entry(spec.kind), "table", None)
+    own_table = table_of(spec.kind)
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
     if spec.curve and any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")

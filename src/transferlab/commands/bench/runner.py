@@ -99,6 +99,12 @@ def worker_share(spec: Spec, seeds: list[int] | None, worker: int, workers: int)
     return [run for i, group in enumerate(groups) if i % workers == worker for run in group]
 
 
+def table_of(kind: str):
+    """The table function ``kind`` renders its records with, or None for the common table
+    of trained runs (or for a kind that is not registered)."""
+    return getattr(KINDS.entry(kind), "table", None) if kind in KINDS else None
+
+
 def unmet_needs(spec: Spec) -> str | None:
     """Why this machine cannot measure ``spec`` (a kind registered with ``needs="cuda"``,
     on a machine without CUDA), in one line; None when it can."""

@@ -252,18 +252,13 @@ def read_borrow(path: Path, root: Path, borrow, own_tasks, kind: str) -> dict[st
             raise ValueError(
                 f"{where}: spec {lender.stem} has no task {source['task']!r}; its tasks: {tasks}"
             )
+        from transferlab.commands.bench.runner import table_of  # it imports this module
+
         for name in (kind, raw.get("kind", "train")):
-            if own_table(name):
+            if table_of(name):
                 raise ValueError(f"{where}: kind {name} renders its own table; borrow needs train")
         found[str(shown)] = (lender.stem, str(source["task"]))
     return found
-
-
-def own_table(kind: str) -> bool:
-    """Whether ``kind`` renders a table of its own (borrowed rows need the common one)."""
-    from transferlab.commands.bench.runner import KINDS
-
-    return kind in KINDS and getattr(KINDS.entry(kind), "table", None) is not None
 
 
 def read_options(path: Path, where: str, kind: str, options) -> dict:
