@@ -192,7 +192,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
             "task has), mean ± std over seeds of the same seed's pair of runs; 'within noise' "
             "unless every seed agrees on its sign and the mean is larger than the std."
         )
-    if any(RESUMED in line for line in lines):
+    if any(r.get("resumed_from") for _, _, mine in groups for r in mine):
         note += (
             f" 'fit s' marked{RESUMED}: a run of the row was stopped and resumed from its last "
             "checkpoint, and only the time after resuming is counted (a lower bound)."
