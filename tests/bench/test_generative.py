@@ -7,6 +7,7 @@ import yaml
 
 from tests.bench.tiny import TINY_TESTS, run_and_render
 from tests.conftest import ROOT
+from transferlab.commands.bench.kinds.generative import model_lines
 
 PROBE = str(ROOT / "configs/feature_extraction/mnist_10_labels.yaml")
 SAMPLES = {"samples": 200}
@@ -82,3 +83,17 @@ def test_samples_are_scored_by_the_held_classifier_and_encoders_probed(tmp_path,
     assert "| VAE encoder | " in table and f"| {gain:+.1f} |" in table
     for name in ("vae", "conditional_gan"):
         assert (tmp_path / f"benchmarks/results/tiny_samples_{name}.png").stat().st_size > 1000
+
+
+def test_a_resumed_model_marks_its_fit_time_as_a_lower_bound():
+    """A model stopped and resumed timed only its second part; its row says so."""
+    model = {
+        "label": "DCGAN",
+        "fid": 30.0,
+        "class_share_min": 0.05,
+        "class_share_max": 0.2,
+        "other_test_metrics": {"test/d_real_acc": 0.6, "test/d_fake_acc": 0.7},
+        "fit_seconds": 40.0,
+        "resumed_from": "runs/bench/tiny/last.ckpt",
+    }
+    assert "| 40 (resumed) |" in model_lines([model])[-1]

@@ -7,7 +7,8 @@ import yaml
 
 from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
-from transferlab.commands.bench.kinds.metric_meta import sinusoid_settings
+from transferlab.commands.bench.kinds.metric_meta import few_shot_table, sinusoid_settings
+from transferlab.commands.bench.render import resumed_note
 
 EPISODES = [
     "--data.init_args.train_episodes=8",
@@ -115,3 +116,19 @@ def test_the_sinusoid_configs_hold_the_benchmark_settings_and_refuse_a_wrong_key
     wrong.write_text(yaml.safe_dump(second | {"meta_stepz": 3}))
     with pytest.raises(ValueError, match=r"wrong.yaml: unknown sinusoid settings \['meta_stepz'\]"):
         sinusoid_settings(wrong)
+
+
+def test_a_resumed_run_marks_its_fit_time_as_a_lower_bound():
+    """A run stopped and resumed timed only its second part: this kind's own table says so,
+    as the common table does."""
+    run = {
+        "target_test_acc": 0.5,
+        "other_test_metrics": {"test/target_acc_ci95": 0.05},
+        "test_episodes": 10,
+        "fit_seconds": 12.0,
+    }
+    whole = few_shot_table([("5-way 1-shot", "ProtoNet", [run])])[-1]
+    resumed = run | {"resumed_from": "runs/bench/tiny/last.ckpt"}
+    marked = few_shot_table([("5-way 1-shot", "ProtoNet", [resumed])])[-1]
+    assert "| 12 |" in whole and "| 12 (resumed) |" in marked
+    assert resumed_note([run]) == "" and "lower bound" in resumed_note([run, resumed])

@@ -115,6 +115,16 @@ def fit_time(mine: list[dict]) -> str:
     return f"{mean:.0f}" + (RESUMED if any(r.get("resumed_from") for r in mine) else "")
 
 
+def resumed_note(shown: list[dict]) -> str:
+    """The sentence that explains the resumed mark, when a shown run carries it."""
+    if not any(r.get("resumed_from") for r in shown):
+        return ""
+    return (
+        f" 'fit s' marked{RESUMED}: a run of the row was stopped and resumed from its last "
+        "checkpoint, and only the time after resuming is counted (a lower bound)."
+    )
+
+
 def commits(mine: list[dict]) -> str:
     found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded") for r in mine})
     found = [c if c == "unrecorded" else c[:7] for c in found]
@@ -192,11 +202,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
             "task has), mean ± std over seeds of the same seed's pair of runs; 'within noise' "
             "unless every seed agrees on its sign and the mean is larger than the std."
         )
-    if any(r.get("resumed_from") for _, _, mine in groups for r in mine):
-        note += (
-            f" 'fit s' marked{RESUMED}: a run of the row was stopped and resumed from its last "
-            "checkpoint, and only the time after resuming is counted (a lower bound)."
-        )
+    note += resumed_note([r for _, _, mine in groups for r in mine])
     for shown, (lender, task) in spec.borrow.items():
         note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
     return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])

@@ -28,7 +28,7 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from transferlab.commands.bench.render import commits, mean_std
+from transferlab.commands.bench.render import commits, fit_time, mean_std, resumed_note
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
@@ -77,7 +77,7 @@ def model_lines(runs: list[dict]) -> list[str]:
         lines.append(
             f"| {run['label']} | {run['fid']:.1f} | {run['class_share_min']:.2f} / "
             f"{run['class_share_max']:.2f} | {asked} | {test_numbers(run)} "
-            f"| {run['fit_seconds']:.0f} | {commits([run])} |"
+            f"| {fit_time([run])} | {commits([run])} |"
         )
     return lines
 
@@ -129,6 +129,7 @@ def generative_table(spec: Spec, runs: list[dict], figures: Path) -> str:
         classifier_acc=100 * held["source_test_acc"], real_fid=held["real_fid"]
     )
     copy_samples(models, spec, figures)
+    caption += resumed_note(models)
     return "\n".join([caption, "", *model_lines(models), "", *probe_lines(spec, probes)])
 
 

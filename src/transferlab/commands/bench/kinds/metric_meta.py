@@ -16,7 +16,16 @@ import inspect
 import time
 from pathlib import Path
 
-from transferlab.commands.bench.render import cell, commits, grouped, mean_std, metric, paired
+from transferlab.commands.bench.render import (
+    cell,
+    commits,
+    fit_time,
+    grouped,
+    mean_std,
+    metric,
+    paired,
+    resumed_note,
+)
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
@@ -50,7 +59,7 @@ def retrieval_table(groups) -> list[str]:
             cell([r["target_test_acc"] for r in mine]),
             *[cell([metric(r, name) for r in mine]) for name in RETRIEVAL.values()],
             str(len(mine)),
-            f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f}",
+            fit_time(mine),
             commits(mine),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -104,7 +113,7 @@ def few_shot_table(groups) -> list[str]:
             label,
             f"{accuracy[0]:.2f} ± {interval:.2f}{spread}",
             str(len(mine)),
-            f"{mean_std([r['fit_seconds'] for r in mine])[0]:.0f}",
+            fit_time(mine),
             commits(mine),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -151,6 +160,7 @@ def metric_meta_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     sinusoid = [g for g in groups if all(map(is_sinusoid, g[2]))]
     if sinusoid:
         parts.append("\n".join(sinusoid_table(sinusoid)))
+    parts.append(resumed_note(runs).strip())
     return "\n\n".join(part for part in parts if part)
 
 
