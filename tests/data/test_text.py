@@ -74,7 +74,14 @@ def test_a_folder_of_txt_files_per_class_is_a_labeled_domain_and_loose_files_unl
 
 @pytest.mark.parametrize(
     "case",
-    ["empty folder", "empty class folder", "empty file", "not utf-8 file", "mixed layout"],
+    [
+        "empty folder",
+        "empty class folder",
+        "empty file",
+        "not utf-8 file",
+        "mixed layout",
+        "unknown class folder",
+    ],
 )
 def test_bad_text_folders_are_named(case, tmp_path):
     source = write_folder(tmp_path / "src", {"pos": ["fine"] * 3, "neg": ["bad"] * 3})
@@ -85,6 +92,7 @@ def test_bad_text_folders_are_named(case, tmp_path):
         "empty file": "001.txt: the text is empty",
         "not utf-8 file": "000.txt: not UTF-8 text",
         "mixed layout": "holds both class folders and loose .txt files (000.txt)",
+        "unknown class folder": f"{target / 'meh'}: labels ['meh'] are not classes",
     }[case]
     if case == "empty folder":
         target.mkdir()
@@ -95,8 +103,10 @@ def test_bad_text_folders_are_named(case, tmp_path):
         write_folder(target, {"pos": ["ok", "  \n"]})
     elif case == "not utf-8 file":
         write_folder(target, {"pos": [b"\xff\xfe bad"]})
-    else:
+    elif case == "mixed layout":
         write_folder(target, {"pos": ["ok"], "": ["loose"]})
+    else:
+        write_folder(target, {"pos": ["ok"], "meh": ["so so"]})
     with pytest.raises(ValueError, match=re.escape(expected)):
         setup(TextDomains(source, str(target), max_length=16))
 
@@ -112,7 +122,7 @@ def test_bad_text_input_is_named(case, tmp_path):
         "missing column": "no column 'text' (text_column)",
         "empty text": "line 3: the text is empty",
         "not utf-8": "line 2: not UTF-8 text",
-        "unknown target label": "labels ['meh'] are not classes of the source",
+        "unknown target label": "target.csv, line 5: labels ['meh'] are not classes of the source",
         "not a domain": "text domain 'reviews.txt'",
     }[case]
     if case == "missing column":
@@ -122,7 +132,7 @@ def test_bad_text_input_is_named(case, tmp_path):
     elif case == "not utf-8":
         (tmp_path / "target.csv").write_bytes(b"text,label\n\xff\xfe bad,pos\n")
     elif case == "unknown target label":
-        target = write_csv(tmp_path / "target.csv", [GOOD[0], "so so,meh"])
+        target = write_csv(tmp_path / "target.csv", [GOOD[0], '"so so,\nmeh",pos', "fine,meh"])
     else:
         target = "reviews.txt"
     with pytest.raises((ValueError, FileNotFoundError), match=re.escape(expected)):

@@ -144,6 +144,13 @@ def read_rows(
 ) -> list[tuple[str, str | None]]:
     """``(text, label or None)`` per row of a CSV or JSON-lines file, checked line by line;
     ``label_column`` None reads the texts alone (what ``transferlab predict`` classifies)."""
+    return [(text, label) for _, text, label in numbered_rows(path, text_column, label_column)]
+
+
+def numbered_rows(
+    path: Path, text_column: str, label_column: str | None
+) -> list[tuple[int, str, str | None]]:
+    """:func:`read_rows` with the line each row starts on, to name it in an error."""
     if not path.is_file():
         raise FileNotFoundError(f"text file {path} does not exist")
     rows, has_labels = [], None
@@ -162,7 +169,10 @@ def read_rows(
             raise ValueError(
                 f"{path}: no column {text_column!r} (text_column); columns: {reader.fieldnames}"
             )
-        records = [(n, row) for n, row in enumerate(reader, 2)]
+        records, start = [], 2
+        for row in reader:  # a quoted text may span lines: count where each row starts
+            records.append((start, row))
+            start = reader.line_num + 1
     for number, record in records:
         if text_column not in record:
             raise ValueError(f"{path}, line {number}: no {text_column!r} (text_column)")
@@ -177,7 +187,7 @@ def read_rows(
         has_labels = labeled if has_labels is None else has_labels
         if labeled != has_labels:
             raise ValueError(f"{path}, line {number}: a label is given on some lines only")
-        rows.append((text, str(record[label_column]).strip() if labeled else None))
+        rows.append((number, text, str(record[label_column]).strip() if labeled else None))
     if not rows:
         raise ValueError(f"{path} holds no texts")
     return rows
@@ -265,8 +275,8 @@ class TextDomains(DomainDataModule):
         unknown = sorted({label for _, label in rows if label is not None} - set(index))
         if unknown:
             raise ValueError(
-                f"{name}: labels {unknown} are not classes of the source {self.source} "
-                f"({', '.join(self.classes)})"
+                f"{self.where(name, unknown[0])}: labels {unknown} are not classes of the "
+                f"source {self.source} ({', '.join(self.classes)})"
             )
         return [t for t, _ in rows], [UNLABELED if lab is None else index[lab] for _, lab in rows]
 
@@ -275,6 +285,14 @@ class TextDomains(DomainDataModule):
         if Path(name).is_dir():
             return read_folder(Path(name))
         return read_rows(Path(name), *self.columns)
+
+    def where(self, name: str, label: str) -> str:
+        """Where ``label`` first appears in a domain of the user's: its class folder, or
+        the file and line."""
+        if Path(name).is_dir():
+            return str(Path(name) / label)
+        lines = [n for n, _, found in numbered_rows(Path(name), *self.columns) if found == label]
+        return f"{name}, line {lines[0]}"
 
     def load_domain(self, name: str, train: bool) -> Dataset:
         if name not in self._loaded:
