@@ -2,6 +2,8 @@
 tiny specs: a teacher, students that name its checkpoint, the tables with their verdict
 lines; and the share-of-the-gap rule on hand-computed errors."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 import yaml
@@ -9,6 +11,7 @@ import yaml
 from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
 from transferlab.commands.bench.kinds.distillation import gap_closed, gap_verdict
+from transferlab.commands.bench.kinds.distillation_deploy import latency_sentence
 
 TEACHER = "teacher MLP"
 SCRATCH = "student from scratch"
@@ -122,7 +125,7 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
             "overrides": distilled,
         },
     ]
-    options = {"threads": 1, "batches": [1], "latency_seconds": 0.05, "busy": True}
+    options = {"threads": 1, "batches": [1], "latency_seconds": 0.05, "busy": False}
     path = write_spec(
         tmp_path,
         "tiny_deploy",
@@ -139,12 +142,16 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
         assert run["parameters"] > 0 and run["latency_ms_b1"] > 0
         assert 4 * run["parameters"] / 1e6 <= run["file_mb"] < 10  # float32 weights, and more
         assert 0 <= run["source_test_acc"] <= 1
+        assert run["busy"] == (run["cpu_load"] > 1.5)  # the machine's load beyond 1 thread
     assert runs["scratch"]["parameters"] == runs["with the pool"]["parameters"]
     assert (
         "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 |"
         in table
     )
-    assert "compare rows, not absolutes" in table
+    busy = any(run["busy"] for run in runs.values())
+    assert ("compare rows, not absolutes" in table) == busy
+    declared = SimpleNamespace(options={"busy": True})  # a spec measured beside other jobs
+    assert "compare rows, not absolutes" in latency_sentence(declared, list(runs.values()))
     assert (
         table.rstrip().splitlines()[-1].startswith("- 10/class: distilled with the unlabeled pool")
     )

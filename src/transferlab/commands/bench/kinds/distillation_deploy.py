@@ -4,8 +4,10 @@ is deployed -- test accuracy beside parameters, network file size and CPU latenc
 Each run trains the row's config (the ``train`` kind), writes its selected checkpoint's
 deployable network file, and times the network at its own input size (median ms per call,
 ``threads`` CPU threads, each batch size in ``batches``, timed for at least
-``latency_seconds``). ``busy: true`` says other jobs shared the CPU while it ran, and the
-table then says to compare rows, not absolutes.
+``latency_seconds``). A run whose machine was busier than its own threads while it timed
+(the one-minute load average above ``threads`` + 0.5) is marked ``busy``, and so is every
+run of a spec that says ``busy: true`` (runs measured beside other jobs before the load was
+recorded); the table then says to compare rows, not absolutes.
 
 The spec's first four rows are, in order, the teacher, the student trained from scratch,
 the student distilled on the labeled images only, and the student distilled with the
@@ -20,6 +22,7 @@ the number the table shows: ``source_test_acc`` (few labels in one domain) or
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 
@@ -36,9 +39,9 @@ def latency_columns(runs: list[dict]) -> list[int]:
     return sorted(found)
 
 
-def latency_sentence(runs: list[dict]) -> str:
+def latency_sentence(spec: Spec, runs: list[dict]) -> str:
     threads = ", ".join(str(t) for t in sorted({r["latency_threads"] for r in runs}))
-    busy = any(r.get("busy") for r in runs)
+    busy = spec.options.get("busy") or any(r.get("busy") for r in runs)
     return (
         f"Latency: median ms per call on {threads} CPU thread(s), each model at its own "
         "input size"
@@ -102,7 +105,7 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     heads = [first, "model", "seeds", "test acc", "parameters", "file MB"]
     heads += [f"ms, batch {b}" for b in batches] + ["commit"]
     lines = [
-        f"{spec.caption} {latency_sentence(runs)}",
+        f"{spec.caption} {latency_sentence(spec, runs)}",
         "",
         "| " + " | ".join(heads) + " |",
         "|" + "---|" * len(heads),
@@ -161,17 +164,20 @@ def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path
     network, info = load_network(result["checkpoint_path"])
     file = save_network(network, folder / "network.pt", info)
     threads, seconds = run.options["threads"], run.options["latency_seconds"]
+    latency = {
+        f"latency_ms_b{batch}": latency_ms(
+            network, timing_inputs(info, built[0].datamodule, batch), threads, seconds
+        )
+        for batch in run.options["batches"]
+    }
+    load = os.getloadavg()[0]  # over the last minute: the timing and the end of training
     return result | {
         "labels_per_class": getattr(built[0].datamodule, "labels_per_class", None),
         "parameters": count_parameters(network),
         "file_mb": file_megabytes(file),
-        **{
-            f"latency_ms_b{batch}": latency_ms(
-                network, timing_inputs(info, built[0].datamodule, batch), threads, seconds
-            )
-            for batch in run.options["batches"]
-        },
+        **latency,
         "latency_threads": threads,
-        "busy": run.options["busy"],
+        "cpu_load": round(load, 2),
+        "busy": run.options["busy"] or load > threads + 0.5,
         "accuracy_shown": run.options["accuracy"],
     }
