@@ -170,6 +170,16 @@ class TextEncoder(nn.Module):
         self.num_features = int(self.encoder.config.hidden_size)
         self.dropout = nn.Dropout(drop_rate)
 
+    def group_matcher(self, coarse: bool = False) -> dict:
+        """timm's grouping of a backbone's parameters, earliest first: the embeddings, then
+        one group per transformer layer. The pooler (unused: the features are the mean of
+        the last hidden states) joins the last layer's group (timm's ``MATCH_PREV_GROUP``),
+        so that training the last ``k`` groups trains the last ``k`` layers."""
+        return {
+            "stem": r"^encoder\.embeddings",
+            "blocks": [(r"^encoder\.encoder\.layer\.(\d+)", None), (r"^encoder\.pooler", (99999,))],
+        }
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         ids = trim_padding(ids, self.pad_id)
         mask = (ids != self.pad_id).long()

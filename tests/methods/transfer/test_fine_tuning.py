@@ -22,6 +22,35 @@ def test_partial_unfreezing_trains_only_the_last_groups():
     assert any(n.startswith("conv_head") for n in trainable)
 
 
+def test_minilm_unfreezes_by_transformer_layer():
+    """The text encoder groups its parameters as timm backbones do: embeddings, then one
+    group per layer (the unused pooler in the last), so the last two groups are layers 4-5."""
+    model = FineTuning(backbone="minilm", trainable_groups=2)
+    trainable = {n for n, p in model.backbone.named_parameters() if p.requires_grad}
+    layers = {n.split(".")[3] for n in trainable if n.startswith("encoder.encoder.layer.")}
+    assert layers == {"4", "5"}
+    assert all(n.startswith(("encoder.encoder.layer.", "encoder.pooler")) for n in trainable)
+    assert any(n.startswith("encoder.embeddings") for n, _ in model.backbone.named_parameters())
+
+
+@pytest.mark.parametrize("backbone, groups", [("digit_cnn", 3), ("minilm", 7)])
+def test_layer_wise_decay_slows_each_earlier_group(backbone, groups):
+    model = FineTuning(backbone=backbone, backbone_lr_scale=0.1, backbone_lr_decay=0.5)
+    optimizer = model.configure_optimizers()
+    rates = {group["name"]: group["lr"] for group in optimizer.param_groups}
+    assert rates.pop("head") == pytest.approx(1e-3)
+    assert rates == {
+        f"backbone.{k}": pytest.approx(1e-4 * 0.5 ** (groups - 1 - k)) for k in range(groups)
+    }
+    grouped = [id(p) for group in optimizer.param_groups[1:] for p in group["params"]]
+    assert sorted(grouped) == sorted(id(p) for p in model.backbone.parameters())
+
+
+def test_a_decay_outside_0_1_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"backbone_lr_decay=1.5: use a factor in \(0, 1\]"):
+        FineTuning(backbone="digit_cnn", backbone_lr_decay=1.5)
+
+
 def test_too_many_groups_is_a_clear_error():
     with pytest.raises(ValueError, match="trainable_groups=9 but digit_cnn has 3"):
         FineTuning(backbone="digit_cnn", trainable_groups=9)

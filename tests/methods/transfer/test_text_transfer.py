@@ -202,3 +202,32 @@ def test_lora_trains_a_fraction_of_minilm_and_learns_sentiment(tmp_path):
     trainable = sum(p.numel() for p in model.backbone.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.backbone.parameters())
     assert 0 < trainable < 0.01 * total
+
+
+def test_gradual_unfreezing_trains_the_head_first_then_minilm(tmp_path):
+    """Lightning's BackboneFinetuning on text as on images: the encoder frozen (unchanged)
+    through epoch 0, then added to the optimizer at its own rate and trained in epoch 1."""
+    cli = build_cli(
+        config("fine_tuning/sentiment_movies_8_labels_gradual.yaml"),
+        "--trainer.max_epochs=2",
+        "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=1",
+        "--data.init_args.max_length=16",
+        "--data.init_args.batch_size=8",
+        f"--trainer.default_root_dir={tmp_path}",
+    )
+    embeddings = cli.model.backbone.encoder.embeddings.word_embeddings.weight
+    snapshots, groups = [embeddings.detach().clone()], []
+    original = cli.model.on_train_epoch_end
+
+    def record():
+        snapshots.append(embeddings.detach().clone())
+        groups.append([group["lr"] for group in cli.trainer.optimizers[0].param_groups])
+        original()
+
+    cli.model.on_train_epoch_end = record
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    start, after_head, after_both = snapshots
+    assert torch.equal(start, after_head) and not torch.equal(after_head, after_both)
+    (head,), (head_then, encoder) = groups
+    assert head_then == pytest.approx(head) and encoder == pytest.approx(0.02 * head)

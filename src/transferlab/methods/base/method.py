@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from timm.models import group_parameters
 from torch import nn
 
 from transferlab.backbones import create_backbone
@@ -56,6 +57,12 @@ class MethodModule(L.LightningModule):
             attribute of ``"step"`` is stepped every batch.
         backbone_lr_scale: the backbone's learning rate relative to the rest (< 1 keeps
             pretrained features from being washed out by a randomly initialised head).
+        backbone_lr_decay: layer-wise discriminative learning rates (ULMFiT's
+            discriminative fine-tuning, BERT's layer-wise decay): the backbone's last
+            parameter group (its timm ``group_matcher``, coarse) learns at
+            ``backbone_lr_scale``, each earlier group ``backbone_lr_decay`` times slower
+            than the one after it, since early layers hold the most general features.
+            ``1`` (default): one rate for the whole backbone.
         compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
             Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
             pays off on a GPU with a large backbone; on a CPU the compile time dominates.
@@ -92,9 +99,15 @@ class MethodModule(L.LightningModule):
         optimizer: OptimizerCallable = torch.optim.Adam,
         lr_scheduler: LRSchedulerCallable | None = None,
         backbone_lr_scale: float = 1.0,
+        backbone_lr_decay: float = 1.0,
         compile_backbone: bool = False,
     ) -> None:
         super().__init__()
+        if not 0 < backbone_lr_decay <= 1:
+            raise ValueError(
+                f"model.backbone_lr_decay={backbone_lr_decay}: use a factor in (0, 1], "
+                "1 for one learning rate over the whole backbone"
+            )
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
         self.optimizer_factory, self.scheduler_factory = optimizer, lr_scheduler
         self.backbone = create_backbone(backbone, pretrained, weights, drop_rate=drop_rate)
@@ -221,20 +234,39 @@ class MethodModule(L.LightningModule):
 
     # -- optimisation --------------------------------------------------------------------
     def parameter_groups(self) -> list[dict]:
-        """Trainable parameters as ``head`` (everything but the backbone) and ``backbone``.
+        """Trainable parameters as ``head`` (everything but the backbone) and ``backbone``
+        (one group per backbone layer group when ``backbone_lr_decay`` < 1).
 
         Frozen parameters are left out, so that ``BackboneFinetuning`` can add the backbone
         as a new group when it unfreezes it.
         """
-        backbone = [p for p in self.backbone.parameters() if p.requires_grad]
         owned = {id(p) for p in self.backbone.parameters()}
         head = [p for p in self.parameters() if p.requires_grad and id(p) not in owned]
-        groups = [{"params": head, "name": "head"}]
-        if backbone:
-            groups.append(
-                {"params": backbone, "name": "backbone", "lr_scale": self.hparams.backbone_lr_scale}
+        return [{"params": head, "name": "head"}, *self.backbone_parameter_groups()]
+
+    def backbone_parameter_groups(self) -> list[dict]:
+        scale = self.hparams.backbone_lr_scale
+        decay = self.hparams.get("backbone_lr_decay", 1.0)
+        if decay == 1.0:
+            trainable = [p for p in self.backbone.parameters() if p.requires_grad]
+            return (
+                [{"params": trainable, "name": "backbone", "lr_scale": scale}] if trainable else []
             )
-        return groups
+        if not hasattr(self.backbone, "group_matcher"):
+            raise ValueError(
+                f"model.backbone_lr_decay needs a backbone with layer groups (timm's "
+                f"group_matcher); {self.hparams.backbone} has none: leave the decay at 1"
+            )
+        named = dict(self.backbone.named_parameters())
+        layers = group_parameters(self.backbone, self.backbone.group_matcher(coarse=True))
+        ordered = [layers[key] for key in sorted(layers)]
+        groups = []
+        for depth, names in enumerate(reversed(ordered)):  # the last layer first
+            trainable = [named[n] for n in names if named[n].requires_grad]
+            if trainable:
+                name = f"backbone.{len(ordered) - 1 - depth}"
+                groups.append({"params": trainable, "name": name, "lr_scale": scale * decay**depth})
+        return groups[::-1]
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(self.parameter_groups())

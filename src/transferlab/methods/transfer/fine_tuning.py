@@ -13,12 +13,15 @@ class FineTuning(SourceOnly):
     Three ways to unfreeze:
 
     * full (default): every backbone parameter trains, at ``backbone_lr_scale`` times the
-      head's learning rate;
+      head's learning rate, and with ``backbone_lr_decay`` < 1 each earlier layer group
+      slower still (layer-wise discriminative rates, see ``configs/fine_tuning/
+      sentiment_movies_8_labels_layer_decay.yaml``);
     * partial: ``trainable_groups: k`` trains only the last ``k`` of the backbone's timm
       parameter groups (its ``group_matcher``), the early generic layers stay frozen;
     * gradual: add Lightning's ``BackboneFinetuning`` callback in the YAML; it freezes the
       backbone, trains the head, then unfreezes the backbone at a chosen epoch with its own
-      learning-rate ratio (see ``configs/fine_tuning/digits_to_mnist_gradual.yaml``).
+      learning-rate ratio (see ``configs/fine_tuning/digits_to_mnist_gradual.yaml`` and
+      ``sentiment_movies_8_labels_gradual.yaml``).
 
     Args:
         trainable_groups: number of trailing backbone groups to train; ``None`` = all.
