@@ -190,3 +190,15 @@ def test_a_second_data_module_over_the_same_texts_reuses_their_token_ids():
     second[0, 0] = -5  # each caller gets its own copy
     assert torch.equal(tokenize(texts, "minilm", 8), first)
     assert tokenize(texts, "minilm", 6).shape == (2, 6)  # another length: tokenized anew
+
+
+def test_a_training_split_smaller_than_a_batch_is_refused_not_skipped(tmp_path):
+    """Full batches only (drop_last): 10 target texts leave 7 to train on, no batch of 16,
+    and an epoch that trains nothing -- refused before training, naming the split."""
+    source = write_csv(tmp_path / "source.csv", GOOD)
+    target = write_csv(tmp_path / "target.csv", GOOD[:10])
+    data = setup(TextDomains(source, target, max_length=16, batch_size=16))
+    with pytest.raises(ValueError, match="the target training split holds 7 examples, fewer"):
+        data.train_dataloader()
+    loaders = setup(TextDomains(source, target, max_length=16, batch_size=7)).train_dataloader()
+    assert len(loaders.iterables["target"]) == 1

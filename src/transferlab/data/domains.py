@@ -291,6 +291,13 @@ class DomainDataModule(L.LightningDataModule, ABC):
         }
         if "labeled" in self.splits["target"]:
             streams["target_labeled"] = self._labeled_target_loader()
+        for role, loader in streams.items():
+            if len(loader) == 0:  # drop_last: a split smaller than a batch would train nothing
+                raise ValueError(
+                    f"the {role} training split holds {len(loader.dataset)} examples, fewer "
+                    f"than one batch (data.batch_size={self.batch_size}); lower "
+                    "data.init_args.batch_size or give the domain more data"
+                )
         return CombinedLoader(streams, mode="max_size_cycle")
 
     def _labeled_target_loader(self) -> DataLoader:
