@@ -161,6 +161,32 @@ def source_only_mnist_to_mnistm(tmp_path_factory):
     )
 
 
+# MiniLM's text budget: one epoch of 30 steps of 16 texts of 32 tokens, so one checkpoint
+# (the validation batches choose nothing and train nothing)
+TEXT_BUDGET = (
+    *QUIET,
+    NO_CALLBACKS,
+    "--trainer.max_epochs=1",
+    "--trainer.limit_train_batches=30",
+    "--trainer.limit_val_batches=2",
+    "--trainer.limit_test_batches=10",
+    "--data.init_args.max_length=32",
+    "--data.init_args.batch_size=16",
+)
+
+
+@pytest.fixture(scope="session")
+def minilm_movies_to_amazon(tmp_path_factory):
+    """MiniLM fine-tuned on movie reviews at the text budget, seed 0: the text model that
+    is checked, shipped and explained, and the teacher the text student distils."""
+    return run_once_per_session(
+        tmp_path_factory,
+        "minilm_movies_to_amazon",
+        config("source_only/sentiment_movies_to_amazon.yaml"),
+        TEXT_BUDGET,
+    )
+
+
 @pytest.fixture(scope="module")
 def trained(source_only_mnist_to_mnistm):
     """``(network, info, checkpoint path)`` of the shared source-only run."""

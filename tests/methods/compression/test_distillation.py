@@ -1,12 +1,15 @@
 """Knowledge distillation: a frozen teacher in eval mode, out of the optimizer and the
 student's checkpoint; hints by layer name; clear errors for bad teachers."""
 
+import statistics
+
 import lightning as L
 import pytest
 import torch
 
-from tests.conftest import build_cli, config
+from tests.conftest import TEXT_BUDGET, build_cli, config
 from transferlab.data.datasets import dataset_labels
+from transferlab.data.sentiment import load_sentiment_domain
 from transferlab.methods import KnowledgeDistillation
 
 SHORT = (
@@ -168,42 +171,31 @@ def test_a_teacher_of_another_resolution_sees_the_batch_resized_to_it(teacher_ch
     assert sizes == [torch.Size([4, 3, 40, 40])] and loss.isfinite()
 
 
-def test_a_one_layer_minilm_student_distills_a_text_teacher_on_unlabeled_target_text(tmp_path):
+def test_a_one_layer_minilm_student_learns_sentiment_from_a_text_teacher(
+    minilm_movies_to_amazon, tmp_path
+):
     """Text through the same method: the student is MiniLM's first layer (a layer-dropped
     start), it learns from a fine-tuned MiniLM teacher's soft targets on labeled movie
-    reviews and unlabeled Amazon reviews, and is the smaller and faster network."""
-    from transferlab.commands.cli import NO_CALLBACKS
+    reviews and unlabeled Amazon reviews, and is the smaller and faster network.
+
+    Measured at the text budget, seeds 0-2 (teacher and student): the student scores
+    0.762, 0.738, 0.762 on the movie test split (chance 0.5; untrained 0.49, 0.46, 0.56)
+    and 0.694, 0.731, 0.713 on Amazon, where the majority class scores 0.617."""
     from transferlab.commands.compare import run_config
 
-    tiny = [
-        NO_CALLBACKS,
-        "--trainer.max_epochs=1",
-        "--trainer.limit_train_batches=3",
-        "--trainer.limit_val_batches=2",
-        "--trainer.limit_test_batches=2",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--data.init_args.max_length=16",
-        "--data.init_args.batch_size=8",
-    ]
-    teacher = run_config(
-        config("source_only/sentiment_movies_to_amazon.yaml"),
-        overrides=[*tiny, f"--trainer.default_root_dir={tmp_path / 'teacher'}"],
-    )
-    cli = build_cli(
-        config("distillation/sentiment_minilm_l1_student.yaml"),
-        *tiny,
-        f"--trainer.default_root_dir={tmp_path / 'student'}",
-        f"--model.init_args.teacher={teacher.checkpoint_path}",
-    )
-    student = cli.model
+    teacher = minilm_movies_to_amazon.checkpoint_path
+    distill = [*TEXT_BUDGET, f"--model.init_args.teacher={teacher}"]
+    cli = build_cli(config("distillation/sentiment_minilm_l1_student.yaml"), *distill)
+    student, teacher_model = cli.model, cli.model.teacher
     assert len(student.backbone.encoder.encoder.layer) == 1
-    teacher_model = student.teacher
     assert len(teacher_model.backbone.encoder.encoder.layer) == 6
-    before = student.head.weight.detach().clone()
-    cli.trainer.fit(student, datamodule=cli.datamodule)
-    assert not torch.equal(student.head.weight, before)
+    result = run_config(
+        config("distillation/sentiment_minilm_l1_student.yaml"),
+        overrides=[*distill, f"--trainer.default_root_dir={tmp_path}"],
+    )
+    assert result.source_test_acc > 0.65  # lowest of three seeds 0.738
+    majority = statistics.fmean(load_sentiment_domain("amazon")[1])
+    assert result.target_test_acc > majority + 0.04  # lowest of three seeds: majority + 0.077
     assert all(not p.requires_grad for p in teacher_model.parameters())
     ids = cli.datamodule.tokenize(["a lovely, warm film", "broken on arrival"])
     with torch.no_grad():

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import QUIET, build_cli, config
+from tests.conftest import QUIET, TEXT_BUDGET, build_cli, config
 from transferlab.checkpoints import load_method
 from transferlab.commands.cli import NO_CALLBACKS
 from transferlab.commands.compare import run_config
@@ -25,18 +25,6 @@ from transferlab.commands.explain import main as explain
 from transferlab.commands.export import run as export
 from transferlab.commands.predict import main as predict
 from transferlab.data.sentiment import SENTIMENT_CLASSES, load_sentiment_domain
-
-# one epoch, so one checkpoint: the validation batches choose nothing and train nothing
-BUDGET = [
-    *QUIET,
-    NO_CALLBACKS,
-    "--trainer.max_epochs=1",
-    "--trainer.limit_train_batches=30",
-    "--trainer.limit_val_batches=2",
-    "--trainer.limit_test_batches=10",
-    "--data.init_args.max_length=32",
-    "--data.init_args.batch_size=16",
-]
 
 
 def predicted_classes(checkpoint: str, texts: Path, output: Path) -> list[str]:
@@ -59,11 +47,10 @@ def onnx_report(checkpoint: str, folder: Path) -> dict:
     )
 
 
-def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(tmp_path):
-    result = run_config(
-        config("source_only/sentiment_movies_to_amazon.yaml"),
-        overrides=[*BUDGET, f"--trainer.default_root_dir={tmp_path}"],
-    )
+def test_minilm_learns_sentiment_on_movies_and_carries_it_to_amazon(
+    minilm_movies_to_amazon, tmp_path
+):
+    result = minilm_movies_to_amazon
     assert result.source_test_acc > 0.65  # chance 0.5; lowest of three seeds 0.712
     majority = statistics.fmean(load_sentiment_domain("amazon")[1])
     assert result.target_test_acc > majority + 0.1  # lowest of three seeds: majority + 0.18
@@ -111,7 +98,7 @@ def test_dann_trains_on_text_unchanged(tmp_path):
     result = run_config(
         config("dann/sentiment_movies_to_amazon.yaml"),
         overrides=[
-            *BUDGET,
+            *TEXT_BUDGET,
             "--trainer.limit_train_batches=4",
             "--trainer.limit_val_batches=2",
             "--trainer.limit_test_batches=2",
@@ -193,7 +180,7 @@ def test_lora_trains_a_fraction_of_minilm_and_learns_sentiment(tmp_path):
     source test accuracy 0.675, 0.750, 0.706 (chance 0.5); Amazon 0.850, 0.831, 0.806."""
     result = run_config(
         config("lora/sentiment_movies_to_amazon.yaml"),
-        overrides=[*BUDGET, f"--trainer.default_root_dir={tmp_path}"],
+        overrides=[*TEXT_BUDGET, f"--trainer.default_root_dir={tmp_path}"],
     )
     assert result.source_test_acc > 0.62  # lowest of three seeds 0.675
     majority = statistics.fmean(load_sentiment_domain("amazon")[1])
