@@ -109,15 +109,14 @@ def test_dann_trains_on_text_unchanged(tmp_path):
     assert result.checkpoint_path.endswith(".ckpt")
 
 
-@pytest.mark.parametrize("method", ["CDAN", "MCC", "DAN", "JAN", "DeepCORAL"])
+@pytest.mark.parametrize("method", ["cdan", "mcc", "dan", "jan", "deep_coral", "mcd"])
 def test_the_other_adaptation_methods_take_text_too(method, tmp_path):
-    """Two steps each: the method's loss works on pooled text embeddings."""
+    """Two batches each, from the method's own text config: its loss works on pooled text
+    embeddings, and the encoder learns at the config's fiftieth of the head's rate."""
     cli = build_cli(
-        config("dann/sentiment_movies_to_amazon.yaml"),
+        config(f"{method}/sentiment_movies_to_amazon.yaml"),
         *QUIET,
         NO_CALLBACKS,
-        f"--model=transferlab.methods.{method}",
-        "--model.init_args.backbone=minilm",
         "--trainer.max_epochs=1",
         "--trainer.limit_train_batches=2",
         "--trainer.limit_val_batches=1",
@@ -126,9 +125,15 @@ def test_the_other_adaptation_methods_take_text_too(method, tmp_path):
         f"--trainer.default_root_dir={tmp_path}",
     )
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    assert cli.trainer.global_step == 2 and torch.isfinite(
-        cli.trainer.callback_metrics["train/loss"]
-    )
+    assert cli.trainer.fit_loop.epoch_loop.batch_progress.total.completed == 2
+    assert torch.isfinite(cli.trainer.callback_metrics["train/loss"])
+    encoder = {id(p) for p in cli.model.backbone.parameters()}
+    rates = {
+        "encoder" if any(id(p) in encoder for p in group["params"]) else "head": group["lr"]
+        for optimizer in cli.trainer.optimizers
+        for group in optimizer.param_groups
+    }
+    assert rates == {"encoder": pytest.approx(2e-5), "head": pytest.approx(1e-3)}
 
 
 def test_shot_adapts_a_text_source_model_without_source_texts(tmp_path):

@@ -38,14 +38,8 @@ class MCD(TransferModule):
         return (self.head(features) + self.head2(features)) / 2
 
     def configure_optimizers(self):
-        backbone = self.optimizer_factory(
-            [
-                {
-                    "params": [p for p in self.backbone.parameters() if p.requires_grad],
-                    "name": "backbone",
-                }
-            ]
-        )
+        # the generator at the backbone's rates (backbone_lr_scale, backbone_lr_decay)
+        backbone = self.make_optimizer(self.backbone_parameter_groups())
         classifiers = self.optimizer_factory(
             [{"params": [*self.head.parameters(), *self.head2.parameters()], "name": "heads"}]
         )

@@ -268,10 +268,16 @@ class MethodModule(L.LightningModule):
                 groups.append({"params": trainable, "name": name, "lr_scale": scale * decay**depth})
         return groups[::-1]
 
-    def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameter_groups())
+    def make_optimizer(self, groups: list[dict]) -> torch.optim.Optimizer:
+        """The configured optimizer over ``groups``, each at its ``lr_scale`` times the
+        configured learning rate."""
+        optimizer = self.optimizer_factory(groups)
         for group in optimizer.param_groups:
             group["lr"] *= group.pop("lr_scale", 1.0)
+        return optimizer
+
+    def configure_optimizers(self):
+        optimizer = self.make_optimizer(self.parameter_groups())
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.make_scheduler(optimizer)

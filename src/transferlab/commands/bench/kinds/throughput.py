@@ -107,7 +107,7 @@ def plain_rate(cli, steps: int, warmup: int) -> float:
     # stand-in class, not a method of its own: family_base keeps it out of the registry)
     stand_in = f"PlainLoop{type(model).__name__}"
     model.__class__ = type(stand_in, (type(model),), {"progress": 0.5}, family_base=True)
-    optimizer = model.optimizer_factory(model.parameter_groups())
+    optimizer = model.make_optimizer(model.parameter_groups())
     scheduler = model.scheduler_factory(optimizer)
     scheduler.total_steps = steps
     model.log = lambda *a, **k: None  # noqa: E731  (no logger in a plain loop)
