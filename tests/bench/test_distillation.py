@@ -145,8 +145,8 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
         assert run["busy"] == (run["cpu_load"] > 1.5)  # the machine's load beyond 1 thread
     assert runs["scratch"]["parameters"] == runs["with the pool"]["parameters"]
     assert (
-        "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 |"
-        in table
+        "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 | "
+        "fit s | commit |" in table
     )
     busy = any(run["busy"] for run in runs.values())
     assert ("compare rows, not absolutes" in table) == busy

@@ -26,7 +26,7 @@ import os
 import statistics
 from pathlib import Path
 
-from transferlab.commands.bench.render import cell, commits, grouped
+from transferlab.commands.bench.render import cell, commits, fit_time, grouped, resumed_note
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
@@ -103,7 +103,7 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     accuracy_of = runs[0].get("accuracy_shown", "source_test_acc") if runs else "source_test_acc"
     first = "labels / class" if runs and runs[0].get("labels_per_class") else "task"
     heads = [first, "model", "seeds", "test acc", "parameters", "file MB"]
-    heads += [f"ms, batch {b}" for b in batches] + ["commit"]
+    heads += [f"ms, batch {b}" for b in batches] + ["fit s", "commit"]
     lines = [
         f"{spec.caption} {latency_sentence(spec, runs)}",
         "",
@@ -127,6 +127,7 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
                 f"{rows[0]['parameters']:,}",
                 f"{rows[0]['file_mb']:.2f}",
                 *times,
+                fit_time(rows),
                 commits(rows),
             ]
             lines.append("| " + " | ".join(cells) + " |")
@@ -134,7 +135,8 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
             accuracy = [statistics.fmean(r[accuracy_of] for r in mine[k]) for k in roles]
             notes.append(pool_note(mine[roles[0]][0]["labels_per_class"] or task, accuracy))
             notes[-1] += speed_note(mine[roles[0]], mine[roles[3]], batches)
-    return "\n".join([*lines, "", *notes])
+    note = resumed_note(runs).strip()
+    return "\n".join([*lines, "", *notes, *(["", note] if note else [])])
 
 
 @KINDS.register(
