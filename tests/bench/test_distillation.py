@@ -142,7 +142,7 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
         assert run["parameters"] > 0 and run["latency_ms_b1"] > 0
         assert 4 * run["parameters"] / 1e6 <= run["file_mb"] < 10  # float32 weights, and more
         assert 0 <= run["source_test_acc"] <= 1
-        assert run["busy"] == (run["cpu_load"] > 1.5)  # the machine's load beyond 1 thread
+        assert run["busy"] == (run["cpu_others"] > 0.5)  # other processes' cores, measured
     assert runs["scratch"]["parameters"] == runs["with the pool"]["parameters"]
     assert (
         "| labels / class | model | seeds | test acc | parameters | file MB | ms, batch 1 | "
@@ -150,8 +150,12 @@ def test_deployed_students_are_tabled_with_their_size_latency_and_the_pools_shar
     )
     busy = any(run["busy"] for run in runs.values())
     assert ("compare rows, not absolutes" in table) == busy
-    declared = SimpleNamespace(options={"busy": True})  # a spec measured beside other jobs
-    assert "compare rows, not absolutes" in latency_sentence(declared, list(runs.values()))
+    # a spec measured beside other jobs before the load was recorded says so for its runs
+    declared, quiet = SimpleNamespace(options={"busy": True}), {"busy": False, "cpu_others": 0.0}
+    older = [{k: v for k, v in run.items() if k != "cpu_others"} for run in runs.values()]
+    assert "compare rows, not absolutes" in latency_sentence(declared, older)
+    measured = [run | quiet for run in runs.values()]
+    assert "compare rows, not absolutes" not in latency_sentence(declared, measured)
     assert (
         table.rstrip().splitlines()[-1].startswith("- 10/class: distilled with the unlabeled pool")
     )

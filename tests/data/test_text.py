@@ -122,7 +122,7 @@ def test_bad_text_input_is_named(case, tmp_path):
         "missing column": "no column 'text' (text_column)",
         "empty text": "line 3: the text is empty",
         "not utf-8": "line 2: not UTF-8 text",
-        "unknown target label": "target.csv, line 5: labels ['meh'] are not classes of the source",
+        "unknown target label": "target.csv, line 6: labels ['meh'] are not classes of the source",
         "not a domain": "text domain 'reviews.txt'",
     }[case]
     if case == "missing column":
@@ -132,7 +132,7 @@ def test_bad_text_input_is_named(case, tmp_path):
     elif case == "not utf-8":
         (tmp_path / "target.csv").write_bytes(b"text,label\n\xff\xfe bad,pos\n")
     elif case == "unknown target label":
-        target = write_csv(tmp_path / "target.csv", [GOOD[0], '"so so,\nmeh",pos', "fine,meh"])
+        target = write_csv(tmp_path / "target.csv", [GOOD[0], '"so so,\nmeh",pos', "", "fine,meh"])
     else:
         target = "reviews.txt"
     with pytest.raises((ValueError, FileNotFoundError), match=re.escape(expected)):
@@ -202,3 +202,14 @@ def test_a_training_split_smaller_than_a_batch_is_refused_not_skipped(tmp_path):
         data.train_dataloader()
     loaders = setup(TextDomains(source, target, max_length=16, batch_size=7)).train_dataloader()
     assert len(loaders.iterables["target"]) == 1
+
+
+def test_a_quoted_text_over_several_lines_keeps_its_breaks_and_rows_keep_their_lines(tmp_path):
+    from transferlab.data.text import numbered_rows
+
+    path = tmp_path / "reviews.csv"
+    path.write_text('text,label\n"great film\nloved it",pos\n\nawful,neg\n', encoding="utf-8")
+    assert numbered_rows(path, "text", "label") == [
+        (2, "great film\nloved it", "pos"),
+        (5, "awful", "neg"),  # after the two-line text and a blank line
+    ]

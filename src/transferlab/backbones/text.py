@@ -149,6 +149,24 @@ def trim_padding(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     return ids[:, : int(used.max()) + 1] if len(used) else ids[:, :1]
 
 
+JOIN_PREVIOUS = 99999  # timm's MATCH_PREV_GROUP: a group ending in it joins the one before
+LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # BERT, RoBERTa, MPNet, DeBERTa, DistilBERT
+
+
+def text_layer_group(name: str) -> tuple[int, ...]:
+    """A transformer encoder's parameter ``name``'s group, earliest first: the embeddings,
+    then one group per layer. What belongs to no layer (BERT's unused pooler, MPNet's and
+    DeBERTa's relative-position tables, a final norm) joins the last layer's group, so
+    that training the last ``k`` groups trains the last ``k`` layers. An encoder whose
+    layers are named otherwise is one group."""
+    if name.startswith("encoder.embeddings."):
+        return (0,)
+    layer = LAYER_INDEX.search(name)
+    if layer:
+        return (1, int(layer.group(1)))
+    return (2, JOIN_PREVIOUS)
+
+
 class TextEncoder(nn.Module):
     """A pretrained transformer encoder with mean pooling; ``num_features`` as timm has."""
 
@@ -170,15 +188,9 @@ class TextEncoder(nn.Module):
         self.num_features = int(self.encoder.config.hidden_size)
         self.dropout = nn.Dropout(drop_rate)
 
-    def group_matcher(self, coarse: bool = False) -> dict:
-        """timm's grouping of a backbone's parameters, earliest first: the embeddings, then
-        one group per transformer layer. The pooler (unused: the features are the mean of
-        the last hidden states) joins the last layer's group (timm's ``MATCH_PREV_GROUP``),
-        so that training the last ``k`` groups trains the last ``k`` layers."""
-        return {
-            "stem": r"^encoder\.embeddings",
-            "blocks": [(r"^encoder\.encoder\.layer\.(\d+)", None), (r"^encoder\.pooler", (99999,))],
-        }
+    def group_matcher(self, coarse: bool = False):
+        """timm's grouping of the backbone's parameters (see :func:`text_layer_group`)."""
+        return text_layer_group
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         ids = trim_padding(ids, self.pad_id)

@@ -295,8 +295,8 @@ class DomainDataModule(L.LightningDataModule, ABC):
             if len(loader) == 0:  # drop_last: a split smaller than a batch would train nothing
                 raise ValueError(
                     f"the {role} training split holds {len(loader.dataset)} examples, fewer "
-                    f"than one batch (data.batch_size={self.batch_size}); lower "
-                    "data.init_args.batch_size or give the domain more data"
+                    f"than one batch (data.init_args.batch_size={self.batch_size}); lower it "
+                    "or give the domain more data"
                 )
         return CombinedLoader(streams, mode="max_size_cycle")
 

@@ -139,6 +139,22 @@ def dataset_texts(dataset: Dataset) -> list[str]:
     raise TypeError(f"{type(dataset).__name__} holds no texts")
 
 
+def csv_records(path: Path, lines: list[str], text_column: str) -> list[tuple[int, dict]]:
+    """``(line it starts on, {column: value})`` per CSV row; a quoted text may span lines
+    (it keeps its line breaks) and blank lines are skipped, so rows are counted by where
+    they start, not by their order."""
+    reader = csv.reader(line + "\n" for line in lines)
+    header = next(reader, [])
+    if text_column not in header:
+        raise ValueError(f"{path}: no column {text_column!r} (text_column); columns: {header}")
+    records, end = [], reader.line_num
+    for values in reader:
+        start, end = end + 1, reader.line_num
+        if values:
+            records.append((start, dict(zip(header, values, strict=False))))
+    return records
+
+
 def read_rows(
     path: Path, text_column: str, label_column: str | None
 ) -> list[tuple[str, str | None]]:
@@ -164,15 +180,7 @@ def numbered_rows(
     if path.suffix == ".jsonl":
         records = [(n, json.loads(line)) for n, line in enumerate(lines, 1) if line.strip()]
     else:
-        reader = csv.DictReader(lines)
-        if text_column not in (reader.fieldnames or []):
-            raise ValueError(
-                f"{path}: no column {text_column!r} (text_column); columns: {reader.fieldnames}"
-            )
-        records, start = [], 2
-        for row in reader:  # a quoted text may span lines: count where each row starts
-            records.append((start, row))
-            start = reader.line_num + 1
+        records = csv_records(path, lines, text_column)
     for number, record in records:
         if text_column not in record:
             raise ValueError(f"{path}, line {number}: no {text_column!r} (text_column)")

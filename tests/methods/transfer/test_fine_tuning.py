@@ -33,8 +33,11 @@ def test_minilm_unfreezes_by_transformer_layer():
     assert any(n.startswith("encoder.embeddings") for n, _ in model.backbone.named_parameters())
 
 
-@pytest.mark.parametrize("backbone, groups", [("digit_cnn", 3), ("minilm", 7)])
-def test_layer_wise_decay_slows_each_earlier_group(backbone, groups):
+@pytest.mark.parametrize(
+    "backbone, groups, first, last",
+    [("digit_cnn", 3, "stem.", "neck."), ("minilm", 7, "encoder.embeddings.", "encoder.pooler.")],
+)
+def test_layer_wise_decay_slows_each_earlier_group(backbone, groups, first, last):
     model = FineTuning(backbone=backbone, backbone_lr_scale=0.1, backbone_lr_decay=0.5)
     optimizer = model.configure_optimizers()
     rates = {group["name"]: group["lr"] for group in optimizer.param_groups}
@@ -44,6 +47,53 @@ def test_layer_wise_decay_slows_each_earlier_group(backbone, groups):
     }
     grouped = [id(p) for group in optimizer.param_groups[1:] for p in group["params"]]
     assert sorted(grouped) == sorted(id(p) for p in model.backbone.parameters())
+    group_of = {id(p): g["name"] for g in optimizer.param_groups for p in g["params"]}
+    for name, parameter in model.backbone.named_parameters():
+        if name.startswith(first):  # the earliest layers learn slowest
+            assert group_of[id(parameter)] == "backbone.0", name
+        if name.startswith(last):
+            assert group_of[id(parameter)] == f"backbone.{groups - 1}", name
+
+
+def test_text_layer_groups_read_the_layer_names_of_other_encoders():
+    """``hf:<name>`` encoders: DistilBERT's ``transformer.layer.N`` and DeBERTa's shared
+    relative-position table (no layer: it joins the last one) group as MiniLM's do."""
+    from timm.models import group_parameters
+
+    from transferlab.backbones.text import text_layer_group
+
+    names = [
+        "encoder.embeddings.word_embeddings.weight",
+        "encoder.transformer.layer.0.attention.q_lin.weight",
+        "encoder.transformer.layer.1.ffn.lin1.weight",
+        "encoder.encoder.rel_embeddings.weight",
+    ]
+    encoder = torch.nn.Module()
+    for name in names:  # a module holding a parameter of each name
+        *path, leaf = name.split(".")
+        module = encoder
+        for part in path:
+            if not hasattr(module, part):
+                module.add_module(part, torch.nn.Module())
+            module = getattr(module, part)
+        module.register_parameter(leaf, torch.nn.Parameter(torch.zeros(1)))
+    groups = group_parameters(encoder, text_layer_group)
+    assert [groups[k] for k in sorted(groups)] == [names[:1], names[1:2], names[2:]]
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("fine_tuning/digits_to_mnist_gradual.yaml", "with BackboneFinetuning"),
+        ("protonet/digits_5way_1shot.yaml", "ProtoNet makes its own optimizer groups"),
+    ],
+)
+def test_a_decay_the_optimizer_would_not_see_is_refused(case, expected):
+    cli = build_cli(
+        config(case), "--model.init_args.backbone_lr_decay=0.8", "--trainer.limit_train_batches=1"
+    )
+    with pytest.raises(ValueError, match=expected):
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
 
 
 def test_a_decay_outside_0_1_is_a_clear_error():

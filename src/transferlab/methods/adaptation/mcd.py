@@ -39,7 +39,9 @@ class MCD(TransferModule):
 
     def configure_optimizers(self):
         # the generator at the backbone's rates (backbone_lr_scale, backbone_lr_decay)
-        backbone = self.make_optimizer(self.backbone_parameter_groups())
+        backbone = self.make_optimizer(  # an empty group when the backbone is frozen
+            self.backbone_parameter_groups() or [{"params": [], "name": "backbone"}]
+        )
         classifiers = self.optimizer_factory(
             [{"params": [*self.head.parameters(), *self.head2.parameters()], "name": "heads"}]
         )

@@ -60,6 +60,7 @@ class SHOT(TransferModule):
         )
 
     def on_fit_start(self) -> None:
+        super().on_fit_start()
         if self.hparams.source_checkpoint is None:
             raise ValueError(
                 "SHOT adapts a source-trained model: set model.init_args.source_checkpoint to a "

@@ -60,8 +60,8 @@ class MethodModule(L.LightningModule):
         backbone_lr_decay: layer-wise discriminative learning rates (ULMFiT's
             discriminative fine-tuning, BERT's layer-wise decay): the backbone's last
             parameter group (its timm ``group_matcher``, coarse) learns at
-            ``backbone_lr_scale``, each earlier group ``backbone_lr_decay`` times slower
-            than the one after it, since early layers hold the most general features.
+            ``backbone_lr_scale``, each earlier group at ``backbone_lr_decay`` times the
+            rate of the one after it, since early layers hold the most general features.
             ``1`` (default): one rate for the whole backbone.
         compile_backbone: compile the backbone's forward with ``torch.compile`` when fitting.
             Compiled in place (``nn.Module.compile``), so checkpoint keys do not change. It
@@ -244,6 +244,17 @@ class MethodModule(L.LightningModule):
         head = [p for p in self.parameters() if p.requires_grad and id(p) not in owned]
         return [{"params": head, "name": "head"}, *self.backbone_parameter_groups()]
 
+    def backbone_layer_groups(self) -> list[list[str]]:
+        """The backbone's parameter names by layer group (its timm ``group_matcher``,
+        coarse), earliest first: what partial unfreezing and layer-wise rates count in."""
+        if not hasattr(self.backbone, "group_matcher"):
+            raise ValueError(
+                f"{self.hparams.backbone} has no layer groups (timm's group_matcher): "
+                "trainable_groups and backbone_lr_decay need them"
+            )
+        layers = group_parameters(self.backbone, self.backbone.group_matcher(coarse=True))
+        return [layers[key] for key in sorted(layers)]
+
     def backbone_parameter_groups(self) -> list[dict]:
         scale = self.hparams.backbone_lr_scale
         decay = self.hparams.get("backbone_lr_decay", 1.0)
@@ -252,14 +263,8 @@ class MethodModule(L.LightningModule):
             return (
                 [{"params": trainable, "name": "backbone", "lr_scale": scale}] if trainable else []
             )
-        if not hasattr(self.backbone, "group_matcher"):
-            raise ValueError(
-                f"model.backbone_lr_decay needs a backbone with layer groups (timm's "
-                f"group_matcher); {self.hparams.backbone} has none: leave the decay at 1"
-            )
         named = dict(self.backbone.named_parameters())
-        layers = group_parameters(self.backbone, self.backbone.group_matcher(coarse=True))
-        ordered = [layers[key] for key in sorted(layers)]
+        ordered = self.backbone_layer_groups()
         groups = []
         for depth, names in enumerate(reversed(ordered)):  # the last layer first
             trainable = [named[n] for n in names if named[n].requires_grad]
@@ -286,6 +291,32 @@ class MethodModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": interval},
         }
+
+    def on_fit_start(self) -> None:
+        self.check_layer_wise_rates()
+
+    def check_layer_wise_rates(self) -> None:
+        """``backbone_lr_decay`` reaches the optimizer only through
+        :meth:`backbone_parameter_groups`: refuse a run that would silently train the
+        backbone at one rate instead (a method with its own optimizer groups, or Lightning's
+        ``BackboneFinetuning``, which adds the backbone later as one group)."""
+        decay = self.hparams.get("backbone_lr_decay", 1.0)
+        if decay == 1.0:
+            return
+        from lightning.pytorch.callbacks import BaseFinetuning
+
+        if any(isinstance(c, BaseFinetuning) for c in self.trainer.callbacks):
+            raise ValueError(
+                f"model.backbone_lr_decay={decay} with BackboneFinetuning: the callback adds "
+                "the backbone as one group when it unfreezes it; use one or the other"
+            )
+        names = [g.get("name", "") for o in self.trainer.optimizers for g in o.param_groups]
+        trains = any(p.requires_grad for p in self.backbone.parameters())
+        if trains and not any(name.startswith("backbone.") for name in names):
+            raise ValueError(
+                f"model.backbone_lr_decay={decay}: {type(self).__name__} makes its own "
+                "optimizer groups, so its backbone trains at one rate; leave the decay at 1"
+            )
 
     def make_scheduler(self, optimizer: torch.optim.Optimizer):
         """The configured scheduler; one that needs the run's length gets it from the trainer."""

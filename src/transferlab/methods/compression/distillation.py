@@ -158,6 +158,7 @@ class KnowledgeDistillation(TransferModule):
         self._hooks, self._activations = [], {}
 
     def on_fit_start(self) -> None:
+        super().on_fit_start()
         self.teacher.to(self.device).eval()
         if self.hint_layers:
             self._attach_hooks()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from timm.models import group_parameters
-
 from transferlab.methods.transfer.source_only import SourceOnly
 
 
@@ -33,8 +31,7 @@ class FineTuning(SourceOnly):
             self.freeze_leading_groups(trainable_groups)
 
     def freeze_leading_groups(self, trainable_groups: int) -> None:
-        groups = group_parameters(self.backbone, self.backbone.group_matcher(coarse=True))
-        ordered = [groups[key] for key in sorted(groups)]
+        ordered = self.backbone_layer_groups()
         if not 0 <= trainable_groups <= len(ordered):
             raise ValueError(
                 f"trainable_groups={trainable_groups} but {self.hparams.backbone} has "

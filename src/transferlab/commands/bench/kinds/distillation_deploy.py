@@ -4,10 +4,11 @@ is deployed -- test accuracy beside parameters, network file size and CPU latenc
 Each run trains the row's config (the ``train`` kind), writes its selected checkpoint's
 deployable network file, and times the network at its own input size (median ms per call,
 ``threads`` CPU threads, each batch size in ``batches``, timed for at least
-``latency_seconds``). A run whose machine was busier than its own threads while it timed
-(the one-minute load average above ``threads`` + 0.5) is marked ``busy``, and so is every
-run of a spec that says ``busy: true`` (runs measured beside other jobs before the load was
-recorded); the table then says to compare rows, not absolutes.
+``latency_seconds``). A run records how many cores other processes kept busy while it
+timed (``cpu_others``, from ``/proc/stat`` less its own CPU time) and is ``busy`` when
+that is above half a core; a run without that measurement (an older record, a machine
+without ``/proc/stat``) is ``busy`` when its spec says ``busy: true``. The table then
+says to compare rows, not absolutes.
 
 The spec's first four rows are, in order, the teacher, the student trained from scratch,
 the student distilled on the labeled images only, and the student distilled with the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from pathlib import Path
 
 from transferlab.commands.bench.render import cell, commits, fit_time, grouped, resumed_note
@@ -39,9 +41,35 @@ def latency_columns(runs: list[dict]) -> list[int]:
     return sorted(found)
 
 
+BUSY_CORES = 0.5  # other processes' load while timing that makes absolutes unreliable
+
+
+def busy_jiffies() -> int | None:
+    """The machine's CPU time spent working, in clock ticks (``None``: no ``/proc/stat``)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields)
+    return user + nice + system + irq + softirq + steal
+
+
+def beside_others(measure):
+    """``measure()``'s result, and how many cores other processes kept busy meanwhile
+    (rounded to hundredths; ``None`` where it cannot be told)."""
+    wall, own, machine = time.perf_counter(), time.process_time(), busy_jiffies()
+    result = measure()
+    after = busy_jiffies()
+    if machine is None or after is None:
+        return result, None
+    others = (after - machine) / os.sysconf("SC_CLK_TCK") - (time.process_time() - own)
+    return result, round(max(others, 0.0) / (time.perf_counter() - wall), 2)
+
+
 def latency_sentence(spec: Spec, runs: list[dict]) -> str:
     threads = ", ".join(str(t) for t in sorted({r["latency_threads"] for r in runs}))
-    busy = spec.options.get("busy") or any(r.get("busy") for r in runs)
+    unmeasured = any(r.get("cpu_others") is None for r in runs)
+    busy = any(r.get("busy") for r in runs) or (unmeasured and spec.options.get("busy"))
     return (
         f"Latency: median ms per call on {threads} CPU thread(s), each model at its own "
         "input size"
@@ -166,20 +194,21 @@ def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path
     network, info = load_network(result["checkpoint_path"])
     file = save_network(network, folder / "network.pt", info)
     threads, seconds = run.options["threads"], run.options["latency_seconds"]
-    latency = {
-        f"latency_ms_b{batch}": latency_ms(
-            network, timing_inputs(info, built[0].datamodule, batch), threads, seconds
-        )
-        for batch in run.options["batches"]
-    }
-    load = os.getloadavg()[0]  # over the last minute: the timing and the end of training
+    latency, others = beside_others(
+        lambda: {
+            f"latency_ms_b{batch}": latency_ms(
+                network, timing_inputs(info, built[0].datamodule, batch), threads, seconds
+            )
+            for batch in run.options["batches"]
+        }
+    )
     return result | {
         "labels_per_class": getattr(built[0].datamodule, "labels_per_class", None),
         "parameters": count_parameters(network),
         "file_mb": file_megabytes(file),
         **latency,
         "latency_threads": threads,
-        "cpu_load": round(load, 2),
-        "busy": run.options["busy"] or load > threads + 0.5,
+        "cpu_others": others,
+        "busy": run.options["busy"] if others is None else others > BUSY_CORES,
         "accuracy_shown": run.options["accuracy"],
     }
