@@ -36,3 +36,13 @@ def test_cdan_randomized_map_keeps_the_discriminator_small():
     )
     assert cli.model.discriminator[0].in_features == 64
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+
+def test_mcd_over_a_frozen_encoder_trains_its_heads_alone():
+    """The multilingual encoder has no parameters to train: MCD's generator optimizer is
+    then empty, and its heads still get theirs."""
+    from transferlab.methods import MCD
+
+    generator, heads = MCD(backbone="use_multilingual", num_classes=3).configure_optimizers()
+    assert [len(g["params"]) for g in generator.param_groups] == [0]
+    assert sum(len(g["params"]) for g in heads.param_groups) == 4  # two linear heads
