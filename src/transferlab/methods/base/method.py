@@ -264,14 +264,14 @@ class MethodModule(L.LightningModule):
                 [{"params": trainable, "name": "backbone", "lr_scale": scale}] if trainable else []
             )
         named = dict(self.backbone.named_parameters())
-        ordered = self.backbone_layer_groups()
+        layers = self.backbone_layer_groups()
         groups = []
-        for depth, names in enumerate(reversed(ordered)):  # the last layer first
+        for index, names in enumerate(layers):  # the last group at scale, each earlier slower
             trainable = [named[n] for n in names if named[n].requires_grad]
             if trainable:
-                name = f"backbone.{len(ordered) - 1 - depth}"
-                groups.append({"params": trainable, "name": name, "lr_scale": scale * decay**depth})
-        return groups[::-1]
+                rate = scale * decay ** (len(layers) - 1 - index)
+                groups.append({"params": trainable, "name": f"backbone.{index}", "lr_scale": rate})
+        return groups
 
     def make_optimizer(self, groups: list[dict]) -> torch.optim.Optimizer:
         """The configured optimizer over ``groups``, each at its ``lr_scale`` times the
