@@ -14,7 +14,14 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
-from transferlab.commands.bench.runner import KINDS, missing, run_spec, stored, write_run
+from transferlab.commands.bench.runner import (
+    KINDS,
+    missing,
+    run_spec,
+    stored,
+    with_checkpoints,
+    write_run,
+)
 from transferlab.commands.bench.spec import all_specs, load_spec
 
 TINY = [
@@ -295,6 +302,50 @@ def test_every_spec_loads_and_every_row_names_a_config():
         assert spec.runs(), spec.name
         for row in spec.rows:
             assert (ROOT / row.config).is_file(), (spec.name, row.config)
+
+
+class Built(Exception):
+    """Raised by a ``prepare`` hook: the run is built, and nothing trains."""
+
+
+@pytest.mark.parametrize(
+    "spec_name, label",
+    [
+        ("transfer", "FineTuning (gradual, BackboneFinetuning)"),
+        ("text_fine_tuning", "gradual unfreezing"),
+    ],
+)
+def test_a_spec_run_keeps_the_callbacks_of_its_method_and_leaves_out_the_watchers(
+    spec_name, label, tmp_path, monkeypatch
+):
+    """Gradual unfreezing is a callback in its config: a runner that dropped every callback
+    measured full fine-tuning under the gradual row's name."""
+    from lightning.pytorch.callbacks import BackboneFinetuning
+
+    from transferlab.callbacks import WatchOnly
+
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(spec_name, root=ROOT)
+    run = next(r for r in spec.runs([0]) if r.row.label == label)
+
+    def stop(cli):
+        raise Built(list(cli.trainer.callbacks))
+
+    with pytest.raises(Built) as built:
+        overrides = [with_checkpoints(o, {}, run) for o in run.overrides]
+        KINDS.get("train")(spec, run, overrides, tmp_path / "run", prepare=stop)
+    callbacks = built.value.args[0]
+    assert any(isinstance(c, BackboneFinetuning) for c in callbacks)
+    assert not any(isinstance(c, WatchOnly) for c in callbacks)
+
+
+def test_watchers_are_the_callbacks_that_draw_or_log():
+    from transferlab.callbacks import FeatureTSNE, LabelShiftCorrection, WatchOnly, without_watchers
+    from transferlab.explain import ExplanationGrid
+
+    kept = without_watchers([FeatureTSNE(), ExplanationGrid(), LabelShiftCorrection()])
+    assert [type(c) for c in kept] == [LabelShiftCorrection]  # it changes a reported metric
+    assert issubclass(ExplanationGrid, WatchOnly)
 
 
 RESULTS = ROOT / "benchmarks" / "results"

@@ -6,6 +6,7 @@ from transferlab.callbacks.label_shift import LabelShiftCorrection
 from transferlab.callbacks.pruning import GlobalMagnitudePruning
 from transferlab.callbacks.pseudo_labels import PseudoLabelQuality
 from transferlab.callbacks.samples import SampleGrid
+from transferlab.callbacks.watch import WatchOnly, without_watchers
 
 __all__ = [
     "SampleGrid",
@@ -14,4 +15,6 @@ __all__ = [
     "LabelShiftCorrection",
     "PseudoLabelQuality",
     "SelectionCheckpoint",
+    "WatchOnly",
+    "without_watchers",
 ]

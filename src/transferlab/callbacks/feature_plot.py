@@ -8,10 +8,11 @@ import lightning as L
 import torch
 from lightning.pytorch.loggers import WandbLogger
 
+from transferlab.callbacks.watch import WatchOnly
 from transferlab.evaluation.plots import tsne_domains_figure
 
 
-class FeatureTSNE(L.Callback):
+class FeatureTSNE(WatchOnly, L.Callback):
     """Save (and log to W&B) a t-SNE of source vs target features at fit start and end.
 
     Uses the source validation split and the target test split, at most

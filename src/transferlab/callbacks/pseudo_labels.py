@@ -5,8 +5,10 @@ from __future__ import annotations
 import lightning as L
 import torch
 
+from transferlab.callbacks.watch import WatchOnly
 
-class PseudoLabelQuality(L.Callback):
+
+class PseudoLabelQuality(WatchOnly, L.Callback):
     """At the end of every training epoch, compare the method's pseudo-labels of the whole
     unlabeled pool with the pool's true labels and log ``pseudo/kept`` (count),
     ``pseudo/kept_share`` and ``pseudo/precision`` (share of kept labels that are right).

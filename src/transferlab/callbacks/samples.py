@@ -9,8 +9,10 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from torchvision.utils import save_image
 
+from transferlab.callbacks.watch import WatchOnly
 
-class SampleGrid(L.Callback):
+
+class SampleGrid(WatchOnly, L.Callback):
     """Every ``every_n_epochs`` epochs (and after the last), ``<run>/samples/epoch_<n>.png``:
     ``rows`` x ``columns`` samples from the same noise each time (seeded), one class per
     column for a conditional model; for a model with ``interpolate`` (the VAE) also

@@ -16,11 +16,12 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_warn
 
+from transferlab.callbacks.watch import WatchOnly
 from transferlab.explain.attributions import EXPLAINERS
 from transferlab.explain.grid import explain_networks, save_grid
 
 
-class ExplanationGrid(L.Callback):
+class ExplanationGrid(WatchOnly, L.Callback):
     """Args:
     method: ``gradcam``, ``lime`` or ``shap``.
     every_n_epochs: how often.

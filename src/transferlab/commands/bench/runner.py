@@ -20,7 +20,7 @@ import torch
 
 from transferlab.commands.bench.provenance import provenance
 from transferlab.commands.bench.spec import CHECKPOINT_OF, Run, Spec
-from transferlab.commands.cli import NO_CALLBACKS, QUIET_TRAINER
+from transferlab.commands.cli import QUIET_TRAINER
 from transferlab.registry import Registry
 
 STORE = Path("runs/bench")
@@ -35,11 +35,14 @@ measurements (latency, compression rows, another library's DANN) register here a
 
 @KINDS.register("train")
 def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None) -> dict:
-    """fit + test the row's config, exactly as ``transferlab compare`` does; a run stopped
-    part-way (killed, or the machine went away) resumes from its ``last.ckpt``. ``prepare``
-    changes the built run before it trains (the peer kinds swap in another library's
-    parts). With the spec's ``curve``, the result also holds every epoch's scores, whatever
-    kind trained it (ours or a peer's)."""
+    """fit + test the row's config as ``transferlab compare`` does, less the callbacks that
+    only watch (pictures, diagnostics: ``WatchOnly``); the config's other callbacks are part
+    of its method (gradual unfreezing, pruning) and train. A run stopped part-way (killed,
+    or the machine went away) resumes from its ``last.ckpt``. ``prepare`` changes the built
+    run before it trains (the peer kinds swap in another library's parts). With the spec's
+    ``curve``, the result also holds every epoch's scores, whatever kind trained it (ours or
+    a peer's)."""
+    from transferlab.callbacks import without_watchers
     from transferlab.commands.bench.curves import EpochTestAccuracy
     from transferlab.commands.compare import run_config
 
@@ -47,6 +50,7 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None
     recorder = EpochTestAccuracy() if spec.curve else None
 
     def prepared(cli) -> None:
+        cli.trainer.callbacks[:] = without_watchers(cli.trainer.callbacks)
         if recorder is not None:
             cli.trainer.callbacks.append(recorder)
         if prepare is not None:
@@ -57,7 +61,6 @@ def train(spec: Spec, run: Run, overrides: list[str], folder: Path, prepare=None
         seed=run.seed,
         overrides=[
             *QUIET_TRAINER,
-            NO_CALLBACKS,
             f"--trainer.default_root_dir={folder}",
             *overrides,
         ],
