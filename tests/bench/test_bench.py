@@ -308,23 +308,8 @@ class Built(Exception):
     """Raised by a ``prepare`` hook: the run is built, and nothing trains."""
 
 
-@pytest.mark.parametrize(
-    "spec_name, label",
-    [
-        ("transfer", "FineTuning (gradual, BackboneFinetuning)"),
-        ("text_fine_tuning", "gradual unfreezing"),
-    ],
-)
-def test_a_spec_run_keeps_the_callbacks_of_its_method_and_leaves_out_the_watchers(
-    spec_name, label, tmp_path, monkeypatch
-):
-    """Gradual unfreezing is a callback in its config: a runner that dropped every callback
-    measured full fine-tuning under the gradual row's name."""
-    from lightning.pytorch.callbacks import BackboneFinetuning
-
-    from transferlab.callbacks import WatchOnly
-
-    monkeypatch.chdir(tmp_path)
+def callbacks_of_a_spec_run(spec_name: str, label: str, folder) -> list[L.Callback]:
+    """The callbacks the runner's ``train`` hands to the trainer for the row's seed 0."""
     spec = load_spec(spec_name, root=ROOT)
     run = next(r for r in spec.runs([0]) if r.row.label == label)
 
@@ -333,10 +318,35 @@ def test_a_spec_run_keeps_the_callbacks_of_its_method_and_leaves_out_the_watcher
 
     with pytest.raises(Built) as built:
         overrides = [with_checkpoints(o, {}, run) for o in run.overrides]
-        KINDS.get("train")(spec, run, overrides, tmp_path / "run", prepare=stop)
-    callbacks = built.value.args[0]
+        KINDS.get("train")(spec, run, overrides, folder, prepare=stop)
+    return built.value.args[0]
+
+
+@pytest.mark.parametrize(
+    "spec_name, label",
+    [
+        ("transfer", "FineTuning (gradual, BackboneFinetuning)"),
+        ("text_fine_tuning", "gradual unfreezing"),
+    ],
+)
+def test_a_spec_run_keeps_the_callbacks_of_its_method(spec_name, label, tmp_path, monkeypatch):
+    """Gradual unfreezing is a callback in its config: a runner that dropped every callback
+    measured full fine-tuning under the gradual row's name."""
+    from lightning.pytorch.callbacks import BackboneFinetuning
+
+    monkeypatch.chdir(tmp_path)
+    callbacks = callbacks_of_a_spec_run(spec_name, label, tmp_path / "run")
     assert any(isinstance(c, BackboneFinetuning) for c in callbacks)
-    assert not any(isinstance(c, WatchOnly) for c in callbacks)
+
+
+def test_a_spec_run_leaves_out_the_watchers_its_config_lists(tmp_path, monkeypatch):
+    from transferlab.callbacks import WatchOnly
+
+    monkeypatch.chdir(tmp_path)
+    config = yaml.safe_load((ROOT / "configs/source_only/digits_to_mnist.yaml").read_text())
+    assert "FeatureTSNE" in str(config["trainer"]["callbacks"])  # what there is to leave out
+    callbacks = callbacks_of_a_spec_run("transfer", "SourceOnly (digit_cnn from scratch)", tmp_path)
+    assert callbacks and not any(isinstance(c, WatchOnly) for c in callbacks)
 
 
 def test_watchers_are_the_callbacks_that_draw_or_log():

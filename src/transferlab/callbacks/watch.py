@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import lightning as L
-from lightning.pytorch.callbacks import DeviceStatsMonitor, LearningRateMonitor
+from lightning.pytorch.callbacks import DeviceStatsMonitor, LearningRateMonitor, ProgressBar
 
 
 class WatchOnly:
@@ -16,8 +16,9 @@ class WatchOnly:
     """
 
 
-# Lightning's own watchers, which also need the logger a benchmark run switches off
-LIGHTNING_WATCHERS = (LearningRateMonitor, DeviceStatsMonitor)
+# Lightning's own watchers, which need the logger or the progress bar a benchmark run
+# switches off
+LIGHTNING_WATCHERS = (LearningRateMonitor, DeviceStatsMonitor, ProgressBar)
 
 
 def without_watchers(callbacks: list[L.Callback]) -> list[L.Callback]:
