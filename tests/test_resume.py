@@ -54,6 +54,48 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path):
     assert lr[0] == pytest.approx(lr[1])
 
 
+class InterruptAfterSecondEpoch(L.Callback):
+    def on_train_epoch_end(self, trainer, pl_module):
+        trainer.should_stop = trainer.current_epoch == 1
+
+
+@pytest.mark.slow
+def test_a_gradual_run_resumed_after_its_unfreezing_epoch_trains_the_backbone(tmp_path):
+    """The backbone joins at epoch 1; a run stopped after it resumes at epoch 2, where
+    Lightning's own callback would leave the backbone frozen to the end."""
+
+    def fit(root, ckpt_path=None, interrupt=False):
+        cli = build_cli(
+            config("fine_tuning/digits_to_mnist_gradual.yaml"),
+            "--trainer.limit_train_batches=3",
+            "--trainer.limit_val_batches=1",
+            "--trainer.max_epochs=3",
+            f"--trainer.default_root_dir={root}",
+            f"--checkpoint.dirpath={root}/checkpoints",
+        )
+        if interrupt:
+            cli.trainer.callbacks.append(InterruptAfterSecondEpoch())
+        cli.trainer.fit(
+            cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True
+        )
+        return cli
+
+    unbroken = fit(tmp_path / "unbroken")
+    interrupted = fit(tmp_path / "interrupted", interrupt=True)
+    stopped = {k: v.clone() for k, v in interrupted.model.backbone.state_dict().items()}
+    resumed = fit(tmp_path / "resumed", tmp_path / "interrupted/checkpoints/last.ckpt")
+    assert resumed.trainer.global_step == unbroken.trainer.global_step
+    final = resumed.model.state_dict()
+    for name, weight in unbroken.model.state_dict().items():
+        assert torch.allclose(weight, final[name], atol=1e-6), name
+    moved = [
+        n
+        for n, w in resumed.model.backbone.state_dict().items()
+        if "conv" in n and not torch.equal(w, stopped[n])
+    ]
+    assert moved  # the convolutions trained after the resume, not only the BatchNorm layers
+
+
 def test_checkpoint_of_another_method_is_refused(tmp_path):
     source_only = build_cli(
         config("source_only/mnist_to_mnistm.yaml"),

@@ -16,7 +16,8 @@ class FineTuning(SourceOnly):
       sentiment_movies_8_labels_layer_decay.yaml``);
     * partial: ``trainable_groups: k`` trains only the last ``k`` of the backbone's timm
       parameter groups (its ``group_matcher``), the early generic layers stay frozen;
-    * gradual: add Lightning's ``BackboneFinetuning`` callback in the YAML; it freezes the
+    * gradual: add the ``GradualUnfreezing`` callback (Lightning's ``BackboneFinetuning``,
+      resumable) in the YAML; it freezes the
       backbone, trains the head, then unfreezes the backbone at a chosen epoch with its own
       learning-rate ratio (see ``configs/fine_tuning/digits_to_mnist_gradual.yaml`` and
       ``sentiment_movies_8_labels_gradual.yaml``).
