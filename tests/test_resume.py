@@ -16,10 +16,14 @@ SHORT = (
 
 
 class Interrupt(L.Callback):
-    """Stops a 3-epoch run after its first epoch, as a crash or a pre-emption would."""
+    """Stops a run after epoch ``after`` (the first by default), as a crash or a
+    pre-emption would."""
+
+    def __init__(self, after: int = 0) -> None:
+        self.after = after
 
     def on_train_epoch_end(self, trainer, pl_module):
-        trainer.should_stop = True
+        trainer.should_stop = trainer.current_epoch == self.after
 
 
 def _fit(root, ckpt_path=None, interrupt=False):
@@ -54,11 +58,6 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path):
     assert lr[0] == pytest.approx(lr[1])
 
 
-class InterruptAfterSecondEpoch(L.Callback):
-    def on_train_epoch_end(self, trainer, pl_module):
-        trainer.should_stop = trainer.current_epoch == 1
-
-
 @pytest.mark.slow
 def test_a_gradual_run_resumed_after_its_unfreezing_epoch_trains_the_backbone(tmp_path):
     """The backbone joins at epoch 1; a run stopped after it resumes at epoch 2, where
@@ -74,7 +73,7 @@ def test_a_gradual_run_resumed_after_its_unfreezing_epoch_trains_the_backbone(tm
             f"--checkpoint.dirpath={root}/checkpoints",
         )
         if interrupt:
-            cli.trainer.callbacks.append(InterruptAfterSecondEpoch())
+            cli.trainer.callbacks.append(Interrupt(after=1))
         cli.trainer.fit(
             cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True
         )
