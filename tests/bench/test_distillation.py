@@ -11,7 +11,8 @@ import yaml
 from tests.bench.tiny import TINY, run_and_render
 from tests.conftest import ROOT
 from transferlab.commands.bench.kinds.distillation import gap_closed, gap_verdict
-from transferlab.commands.bench.kinds.distillation_deploy import latency_sentence
+from transferlab.commands.bench.kinds.distillation_deploy import deploy_table, latency_sentence
+from transferlab.commands.bench.spec import load_spec
 
 TEACHER = "teacher MLP"
 SCRATCH = "student from scratch"
@@ -173,3 +174,51 @@ def test_a_text_model_is_timed_on_real_target_test_texts():
     assert torch.equal(ids, tokenize(texts, "minilm", 32))
     image = timing_inputs({"input": {"image_size": 28}}, data, 2)
     assert image.shape == (2, 3, 28, 28)
+
+
+def test_a_deploy_table_shows_the_oracle_selected_accuracy_when_its_spec_asks(tmp_path):
+    """Rendering only: hand-made records, one per row and seed, whose label-free and
+    oracle-selected accuracies differ, so each column can be told apart."""
+    config = str(ROOT / MLP.format("teacher"))
+    rows = [{"label": label, "config": config} for label in ("t", "s", "l", "p")]
+    options = {"accuracy": "target_test_acc"}
+
+    def record(label, seed, chosen, oracle):
+        return {
+            "task": "a → b",
+            "label": label,
+            "seed": seed,
+            "labels_per_class": None,
+            "accuracy_shown": "target_test_acc",
+            "target_test_acc": chosen,
+            "oracle_target_test_acc": oracle,
+            "parameters": 10,
+            "file_mb": 1.0,
+            "latency_ms_b1": 2.0,
+            "latency_threads": 1,
+            "busy": False,
+            "cpu_others": 0.0,
+            "fit_seconds": 5.0,
+            "provenance": {"commit": "0" * 40, "dirty": False},
+        }
+
+    runs = [
+        record(r["label"], seed, 0.5 + seed / 10, 0.8 + seed / 10) for r in rows for seed in (0, 1)
+    ]
+    tables = {}
+    for oracle in (False, True):
+        spec = write_spec(
+            tmp_path,
+            f"deploy_{oracle}",
+            "distillation_deploy",
+            rows,
+            tasks={"a → b": []},
+            options=options,
+            oracle=oracle,
+        )
+        tables[oracle] = deploy_table(load_spec(str(spec), ROOT), runs, tmp_path)
+    assert "| t | 2 | 55.00 ± 7.07 | 85.00 ± 7.07 | 10 |" in tables[True]
+    assert "target test acc (oracle-selected)" in tables[True]
+    assert "target validation labels would have chosen" in tables[True]
+    assert "| t | 2 | 55.00 ± 7.07 | 10 |" in tables[False]
+    assert "oracle" not in tables[False]

@@ -106,6 +106,10 @@ def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
 
 
 RESUMED = " (resumed)"
+ORACLE_NOTE = (
+    " Oracle-selected: the checkpoint of the same run that target validation labels would "
+    "have chosen (training never sees them)."
+)
 
 
 def fit_time(mine: list[dict]) -> str:
@@ -187,10 +191,7 @@ def table(spec: Spec, runs: list[dict]) -> str:
         "protocol in 'selected by' (without target labels unless it starts with oracle)."
     )
     if spec.oracle:
-        note += (
-            " Oracle-selected: the checkpoint of the same run that target validation "
-            "labels would have chosen (training never sees them)."
-        )
+        note += ORACLE_NOTE
     if spec.gap:
         note += (
             f" 'share of the gap closed': of the gap from {spec.gap[0]} to {spec.gap[1]}, "

@@ -18,7 +18,9 @@ much of the scratch -> teacher gap the pooled student closes.
 A text model is timed on the first texts of its target test split, tokenized as it was
 trained (the encoder runs to the longest of them, as it does in use). ``accuracy`` names
 the number the table shows: ``source_test_acc`` (few labels in one domain) or
-``target_test_acc`` (a student that should serve another domain).
+``target_test_acc`` (a student that should serve another domain). A spec with
+``oracle: true`` adds, beside it, the target test accuracy of the checkpoint that target
+validation labels would have chosen in the same run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ import statistics
 import time
 from pathlib import Path
 
-from transferlab.commands.bench.render import cell, commits, fit_time, grouped, resumed_note
+from transferlab.commands.bench.render import (
+    ORACLE_NOTE,
+    cell,
+    commits,
+    fit_time,
+    grouped,
+    resumed_note,
+)
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
@@ -130,10 +139,12 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     batches = latency_columns(runs)
     accuracy_of = runs[0].get("accuracy_shown", "source_test_acc") if runs else "source_test_acc"
     first = "labels / class" if runs and runs[0].get("labels_per_class") else "task"
-    heads = [first, "model", "seeds", "test acc", "parameters", "file MB"]
+    heads = [first, "model", "seeds", "test acc"]
+    heads += ["target test acc (oracle-selected)"] if spec.oracle else []
+    heads += ["parameters", "file MB"]
     heads += [f"ms, batch {b}" for b in batches] + ["fit s", "commit"]
     lines = [
-        f"{spec.caption} {latency_sentence(spec, runs)}",
+        f"{spec.caption} {latency_sentence(spec, runs)}" + (ORACLE_NOTE if spec.oracle else ""),
         "",
         "| " + " | ".join(heads) + " |",
         "|" + "---|" * len(heads),
@@ -147,11 +158,14 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
                 f"{statistics.median(r[f'latency_ms_b{b}'] for r in rows):.{2 if b == 1 else 1}f}"
                 for b in batches
             ]
+            accuracy_cells = [cell([r[accuracy_of] for r in rows])]
+            if spec.oracle:
+                accuracy_cells.append(cell([r.get("oracle_target_test_acc") for r in rows]))
             cells = [
                 str(rows[0]["labels_per_class"] or task),
                 label,
                 str(len(rows)),
-                cell([r[accuracy_of] for r in rows]),
+                *accuracy_cells,
                 f"{rows[0]['parameters']:,}",
                 f"{rows[0]['file_mb']:.2f}",
                 *times,
