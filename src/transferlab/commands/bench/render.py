@@ -83,26 +83,76 @@ def metric(run: dict, name: str) -> float | None:
     return run.get("other_test_metrics", {}).get(name)
 
 
-def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
+GAP_PROTOCOLS = ("target_test_acc", "oracle_target_test_acc")  # label-free, oracle-selected
+
+
+def gap_shares(spec: Spec, task: str, label: str, groups) -> dict[str, float]:
     """``label``'s share of the gap from ``spec.gap``'s low row to its high row (the high
-    row's own accuracy), with both ``label`` and the low row selected label-free, and, after
-    the slash, both selected by target validation labels."""
+    row's own accuracy), per protocol: both ``label`` and the low row selected label-free
+    (``target_test_acc``), or both by target validation labels. Empty for the two ends
+    themselves, and for a task without both ends or without a gap."""
     low, high = spec.gap
-    if label in (low, high):
-        return "–"
     runs = {g[1]: g[2] for g in groups if g[0] == task}
-    if low not in runs or high not in runs:
-        return "–"
+    if label in (low, high) or low not in runs or high not in runs or label not in runs:
+        return {}
     top = mean_std([r["target_test_acc"] for r in runs[high]])[0]
-    shares = []
-    for key in ("target_test_acc", "oracle_target_test_acc"):
+    shares = {}
+    for key in GAP_PROTOCOLS:
         ours = [r.get(key) for r in runs[label]]
         bottom = [r.get(key) for r in runs[low]]
         if None in ours or None in bottom or top <= mean_std(bottom)[0]:
             continue
-        share = (mean_std(ours)[0] - mean_std(bottom)[0]) / (top - mean_std(bottom)[0])
-        shares.append(f"{100 * share:.0f}%")
-    return " / ".join(shares) or "–"
+        bottom_mean = mean_std(bottom)[0]
+        shares[key] = (mean_std(ours)[0] - bottom_mean) / (top - bottom_mean)
+    return shares
+
+
+def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
+    """The table's cell: label-free share, then the oracle-selected one after a slash."""
+    shares = gap_shares(spec, task, label, groups)
+    return " / ".join(f"{100 * shares[key]:.0f}%" for key in GAP_PROTOCOLS if key in shares) or "–"
+
+
+def gap_goal_note(spec: Spec, groups) -> str:
+    """The goal line of a spec with a ``gap_goal``: each row's share of the gap averaged
+    over the tasks (the mean of the per-task shares, each task weighing the same), and
+    whether the best row by the label-free share reaches the goal."""
+    if spec.gap_goal is None:
+        return ""
+    means = {}
+    for row in spec.rows:
+        per_task = [gap_shares(spec, task, row.label, groups) for task in spec.shown_tasks]
+        if all(per_task):  # the two ends, or a task without this row or without a gap
+            means[row.label] = {
+                key: statistics.fmean(shares[key] for shares in per_task)
+                if all(key in shares for shares in per_task)
+                else None
+                for key in GAP_PROTOCOLS
+            }
+    tasks = len(spec.shown_tasks)
+    if not means:
+        return (
+            f"Goal: the best row closes at least {100 * spec.gap_goal:.0f}% of the gap on "
+            f"average over the {tasks} tasks: not judged (no row has a share on every task: "
+            "a task lacks runs, or has no gap)."
+        )
+
+    def shown(share: float | None) -> str:
+        return "–" if share is None else f"{100 * share:.0f}%"
+
+    best = max(means, key=lambda label: means[label]["target_test_acc"])
+    share = means[best]["target_test_acc"]
+    verdict = "reached" if share >= spec.gap_goal else "NOT reached"
+    protocols = GAP_PROTOCOLS if spec.oracle else GAP_PROTOCOLS[:1]
+    listed = "; ".join(
+        f"{label} {' / '.join(shown(m[key]) for key in protocols)}" for label, m in means.items()
+    )
+    return (
+        f"Share of the gap closed, the mean over the {tasks} tasks (label-free"
+        f"{' / oracle-selected' if spec.oracle else ''}): {listed}. Goal: the best row "
+        f"closes at least {100 * spec.gap_goal:.0f}% on average, label-free: {verdict} ({best}, "
+        f"{shown(share)}; the best of {len(means)} rows, picked on these test numbers)."
+    )
 
 
 RESUMED = " (resumed)"
@@ -206,7 +256,11 @@ def table(spec: Spec, runs: list[dict]) -> str:
     note += resumed_note([r for _, _, mine in groups for r in mine])
     for shown, (lender, task) in spec.borrow.items():
         note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
-    return "\n".join([*([spec.caption, ""] if spec.caption else []), note, "", *lines])
+    gap_note = gap_goal_note(spec, groups)
+    return "\n".join(
+        [*([spec.caption, ""] if spec.caption else []), note, "", *lines]
+        + (["", gap_note] if gap_note else [])
+    )
 
 
 def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:

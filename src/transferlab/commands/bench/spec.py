@@ -32,6 +32,8 @@
                                                 # epoch of every row (a learning curve)
     validators: [im, snd]                       # and each label-free validator's choice
     gap: [SourceOnly, oracle]                   # each row's share of the gap between two rows
+    gap_goal: 0.3                               # and the best row's mean share over the
+                                                # tasks, against this goal
     columns:                                    # more test metrics of the same checkpoint
       - {title: BBSE re-weighted, metric: test/target_acc_bbse}   # or a run's field:
       - {title: labeled-val acc, metric: select_score}             # the selection score
@@ -58,6 +60,7 @@ SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options", "curve"}
+SPEC_KEYS |= {"gap_goal"}
 SPEC_KEYS |= {"borrow"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 ROW_KEYS |= {"options", "seeds"}
@@ -122,6 +125,7 @@ class Spec:
     kind: str = "train"
     columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
     gap: tuple[str, str] | None = None  # (low, high) row labels
+    gap_goal: float | None = None  # the share of the gap the best row should close on average
     threads: int | None = None
     options: dict = field(default_factory=dict)  # settings of the kind, for every row
     borrow: dict[str, tuple[str, str]] = field(default_factory=dict)  # task: (spec, its task)
@@ -218,6 +222,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         kind=kind,
         columns=read_columns(path, raw.get("columns") or []),
         gap=read_gap(path, raw.get("gap"), labels),
+        gap_goal=read_gap_goal(path, raw),
         threads=raw.get("threads"),
         options=options,
         borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}, kind),
@@ -286,6 +291,17 @@ def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
     if not isinstance(gap, list) or len(gap) != 2 or not set(gap) <= set(labels):
         raise ValueError(f"{path}: gap is [low row, high row], two of {labels}; got {gap!r}")
     return gap[0], gap[1]
+
+
+def read_gap_goal(path: Path, raw: dict) -> float | None:
+    goal = raw.get("gap_goal")
+    if goal is None:
+        return None
+    if "gap" not in raw or isinstance(goal, bool) or not isinstance(goal, int | float):
+        raise ValueError(f"{path}: gap_goal is a share of the spec's gap, e.g. 0.3; got {goal!r}")
+    if not 0 < goal <= 1:
+        raise ValueError(f"{path}: gap_goal is a share between 0 and 1; got {goal!r}")
+    return float(goal)
 
 
 def read_columns(path: Path, columns: list) -> list[dict[str, str]]:
