@@ -151,6 +151,8 @@ def trim_padding(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
 
 JOIN_PREVIOUS = 99999  # timm's MATCH_PREV_GROUP: a group ending in it joins the one before
 LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # BERT, RoBERTa, MPNet, DeBERTa, DistilBERT
+# the token and position tables at any depth: BERT's family, CLIP's text tower, BART's encoder
+EMBEDDINGS = re.compile(r"\.(embeddings|embed_tokens|embed_positions)\.")
 
 
 def text_layer_group(name: str) -> tuple[int, ...]:
@@ -159,7 +161,7 @@ def text_layer_group(name: str) -> tuple[int, ...]:
     DeBERTa's relative-position tables, a final norm) joins the last layer's group, so
     that training the last ``k`` groups trains the last ``k`` layers. An encoder whose
     layers are named otherwise is one group."""
-    if name.startswith("encoder.embeddings."):
+    if EMBEDDINGS.search(name):
         return (0,)
     layer = LAYER_INDEX.search(name)
     if layer:

@@ -55,19 +55,12 @@ def test_layer_wise_decay_slows_each_earlier_group(backbone, groups, first, last
             assert group_of[id(parameter)] == f"backbone.{groups - 1}", name
 
 
-def test_text_layer_groups_read_the_layer_names_of_other_encoders():
-    """``hf:<name>`` encoders: DistilBERT's ``transformer.layer.N`` and DeBERTa's shared
-    relative-position table (no layer: it joins the last one) group as MiniLM's do."""
+def grouped_by_layer(names: list[str]) -> list[list[str]]:
+    """The text layer groups of a module holding one parameter of each name, in order."""
     from timm.models import group_parameters
 
     from transferlab.backbones.text import text_layer_group
 
-    names = [
-        "encoder.embeddings.word_embeddings.weight",
-        "encoder.transformer.layer.0.attention.q_lin.weight",
-        "encoder.transformer.layer.1.ffn.lin1.weight",
-        "encoder.encoder.rel_embeddings.weight",
-    ]
     encoder = torch.nn.Module()
     for name in names:  # a module holding a parameter of each name
         *path, leaf = name.split(".")
@@ -78,7 +71,37 @@ def test_text_layer_groups_read_the_layer_names_of_other_encoders():
             module = getattr(module, part)
         module.register_parameter(leaf, torch.nn.Parameter(torch.zeros(1)))
     groups = group_parameters(encoder, text_layer_group)
-    assert [groups[k] for k in sorted(groups)] == [names[:1], names[1:2], names[2:]]
+    return [groups[k] for k in sorted(groups)]
+
+
+def test_text_layer_groups_read_the_layer_names_of_other_encoders():
+    """``hf:<name>`` encoders: DistilBERT's ``transformer.layer.N`` and DeBERTa's shared
+    relative-position table (no layer: it joins the last one) group as MiniLM's do."""
+    names = [
+        "encoder.embeddings.word_embeddings.weight",
+        "encoder.transformer.layer.0.attention.q_lin.weight",
+        "encoder.transformer.layer.1.ffn.lin1.weight",
+        "encoder.encoder.rel_embeddings.weight",
+    ]
+    assert grouped_by_layer(names) == [names[:1], names[1:2], names[2:]]
+
+
+def test_embeddings_nested_deeper_still_form_the_first_group():
+    """CLIP's text tower keeps its embeddings under ``text_model.``, BART's encoder names
+    them ``embed_tokens`` and ``embed_positions``: the earliest group either way."""
+    clip = [
+        "encoder.text_model.embeddings.token_embedding.weight",
+        "encoder.text_model.encoder.layers.0.mlp.fc1.weight",
+        "encoder.text_model.final_layer_norm.weight",
+    ]
+    assert grouped_by_layer(clip) == [clip[:1], clip[1:]]
+    bart = [
+        "encoder.embed_tokens.weight",
+        "encoder.embed_positions.weight",
+        "encoder.layers.0.fc1.weight",
+        "encoder.layers.1.fc1.weight",
+    ]
+    assert grouped_by_layer(bart) == [bart[:2], bart[2:3], bart[3:]]
 
 
 @pytest.mark.parametrize(
