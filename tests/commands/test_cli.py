@@ -156,3 +156,16 @@ def test_default_loggers_are_wandb_offline_and_csv(monkeypatch, tmp_path):
 def test_checkpointing_can_be_switched_off():
     cli = build_cli(config("dann/mnist_to_mnistm.yaml"), "--trainer.enable_checkpointing=false")
     assert cli.trainer.checkpoint_callback is None
+
+
+def test_a_model_checkpoint_in_the_config_does_not_take_over_the_selection():
+    """A config that keeps every epoch's weights with its own ``ModelCheckpoint``: the
+    run still tests and reports the checkpoint its selection protocol chose."""
+    mine = {
+        "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+        "init_args": {"monitor": "val/source_acc", "save_top_k": -1},
+    }
+    cli = build_cli(config("dann/mnist_to_mnistm.yaml"), f"--trainer.callbacks=[{mine}]")
+    checkpoints = cli.trainer.checkpoint_callbacks
+    assert len(checkpoints) == 2 and checkpoints[1].monitor == "val/source_acc"
+    assert cli.trainer.checkpoint_callback.monitor == "val/select_score"

@@ -203,7 +203,16 @@ class TransferLabCLI(LightningCLI):
                 logger.init_args.name, logger.init_args.version = "", ""
 
     def _instantiate_trainer(self, config: dict, callbacks: list[Callback]):
-        config = {**config, "default_root_dir": str(self.run_dir)}
+        """The run's folder, its selection checkpoint, and a progress bar, around the
+        config's own callbacks.
+
+        The run's checkpoint (the ``checkpoint`` section) goes before the config's
+        callbacks: Lightning tests and reports the first ``ModelCheckpoint`` as "best", so a
+        ``ModelCheckpoint`` the config adds (to keep more files) must not take over the
+        selection and its protocol."""
+        listed = config.get("callbacks") or []
+        listed = listed if isinstance(listed, list) else [listed]
+        config = {**config, "default_root_dir": str(self.run_dir), "callbacks": listed}
         for callback in callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
                 callback.dirpath = str(self.run_dir / "checkpoints")
@@ -215,7 +224,8 @@ class TransferLabCLI(LightningCLI):
         )
         if wants_bar and not has_bar:
             callbacks = [*callbacks, RichProgressBar()]
-        return super()._instantiate_trainer(config, callbacks)
+        config["callbacks"] = [*callbacks, *listed]
+        return super()._instantiate_trainer(config, [])
 
     def after_fit(self) -> None:
         """Say where the run's outputs are and what to run next."""
