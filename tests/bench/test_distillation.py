@@ -176,49 +176,84 @@ def test_a_text_model_is_timed_on_real_target_test_texts():
     assert image.shape == (2, 3, 28, 28)
 
 
-def test_a_deploy_table_shows_the_oracle_selected_accuracy_when_its_spec_asks(tmp_path):
-    """Rendering only: hand-made records, one per row and seed, whose label-free and
-    oracle-selected accuracies differ, so each column can be told apart."""
+DEPLOY_ROLES = ("t", "s", "l", "p")  # teacher, scratch, labeled only, labeled + pool
+
+
+def deploy_record(label, seed, chosen, oracle=None, ms=2.0):
+    """A hand-made run record of the ``distillation_deploy`` kind, for rendering only."""
+    return {
+        "task": "a → b",
+        "label": label,
+        "seed": seed,
+        "labels_per_class": None,
+        "accuracy_shown": "target_test_acc",
+        "target_test_acc": chosen,
+        "oracle_target_test_acc": oracle,
+        "parameters": 10,
+        "file_mb": 1.0,
+        "latency_ms_b1": ms,
+        "latency_threads": 1,
+        "busy": False,
+        "cpu_others": 0.0,
+        "fit_seconds": 5.0,
+        "provenance": {"commit": "0" * 40, "dirty": False},
+    }
+
+
+def deploy_table_of(tmp_path, runs, **spec):
+    """The table of ``runs`` under a four-row spec written with ``spec``'s keys."""
     config = str(ROOT / MLP.format("teacher"))
-    rows = [{"label": label, "config": config} for label in ("t", "s", "l", "p")]
-    options = {"accuracy": "target_test_acc"}
+    rows = [{"label": label, "config": config} for label in DEPLOY_ROLES]
+    options = {"accuracy": "target_test_acc", **spec.pop("options", {})}
+    name = f"deploy_{len(list(tmp_path.glob('*.yaml')))}"
+    path = write_spec(
+        tmp_path,
+        name,
+        "distillation_deploy",
+        rows,
+        tasks={"a → b": []},
+        options=options,
+        **spec,
+    )
+    return deploy_table(load_spec(str(path), ROOT), runs, tmp_path)
 
-    def record(label, seed, chosen, oracle):
-        return {
-            "task": "a → b",
-            "label": label,
-            "seed": seed,
-            "labels_per_class": None,
-            "accuracy_shown": "target_test_acc",
-            "target_test_acc": chosen,
-            "oracle_target_test_acc": oracle,
-            "parameters": 10,
-            "file_mb": 1.0,
-            "latency_ms_b1": 2.0,
-            "latency_threads": 1,
-            "busy": False,
-            "cpu_others": 0.0,
-            "fit_seconds": 5.0,
-            "provenance": {"commit": "0" * 40, "dirty": False},
-        }
 
+def test_a_deploy_table_shows_the_oracle_selected_accuracy_when_its_spec_asks(tmp_path):
+    """Label-free and oracle-selected accuracies differ, so each column can be told apart."""
     runs = [
-        record(r["label"], seed, 0.5 + seed / 10, 0.8 + seed / 10) for r in rows for seed in (0, 1)
+        deploy_record(label, seed, 0.5 + seed / 10, 0.8 + seed / 10)
+        for label in DEPLOY_ROLES
+        for seed in (0, 1)
     ]
-    tables = {}
-    for oracle in (False, True):
-        spec = write_spec(
-            tmp_path,
-            f"deploy_{oracle}",
-            "distillation_deploy",
-            rows,
-            tasks={"a → b": []},
-            options=options,
-            oracle=oracle,
-        )
-        tables[oracle] = deploy_table(load_spec(str(spec), ROOT), runs, tmp_path)
-    assert "| t | 2 | 55.00 ± 7.07 | 85.00 ± 7.07 | 10 |" in tables[True]
-    assert "target test acc (oracle-selected)" in tables[True]
-    assert "target validation labels would have chosen" in tables[True]
-    assert "| t | 2 | 55.00 ± 7.07 | 10 |" in tables[False]
-    assert "oracle" not in tables[False]
+    with_oracle = deploy_table_of(tmp_path, runs, oracle=True)
+    assert "| t | 2 | 55.00 ± 7.07 | 85.00 ± 7.07 | 10 |" in with_oracle
+    assert "target test acc (oracle-selected)" in with_oracle
+    assert "target validation labels would have chosen" in with_oracle
+    without = deploy_table_of(tmp_path, runs, oracle=False)
+    assert "| t | 2 | 55.00 ± 7.07 | 10 |" in without
+    assert "oracle" not in without
+
+
+@pytest.mark.parametrize(
+    "pooled_accuracy, pooled_ms, verdict",
+    [
+        (0.79, 1.0, "reached (1.0 points behind on the means)"),
+        (0.75, 1.0, "NOT reached (5.0 points behind on the means)"),
+        (0.81, 4.0, "NOT reached (below 5x at batch 1, 1.0 points ahead on the means)"),
+    ],
+)
+def test_a_deploy_goal_is_judged_on_speed_and_on_accuracy(
+    tmp_path, pooled_accuracy, pooled_ms, verdict
+):
+    """The teacher at 80% and 10 ms a call; the pooled student must be 5x faster and
+    within 2 points."""
+    runs = [deploy_record("t", seed, 0.80, ms=10.0) for seed in (0, 1)]
+    runs += [deploy_record(label, seed, 0.6) for label in ("s", "l") for seed in (0, 1)]
+    runs += [deploy_record("p", seed, pooled_accuracy, ms=pooled_ms) for seed in (0, 1)]
+    goal = {"goal_speedup": 5, "goal_points": 2}
+    shown = deploy_table_of(tmp_path, runs, options=goal)
+    assert shown.rstrip().endswith(
+        "Goal: at least 5x faster than the teacher at every batch size, within 2 points of "
+        f"its accuracy: {verdict}."
+    )
+    assert "Goal:" not in deploy_table_of(tmp_path, runs)

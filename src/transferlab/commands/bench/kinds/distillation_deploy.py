@@ -18,7 +18,8 @@ much of the scratch -> teacher gap the pooled student closes.
 A text model is timed on the first texts of its target test split, tokenized as it was
 trained (the encoder runs to the longest of them, as it does in use). ``accuracy`` names
 the number the table shows: ``source_test_acc`` (few labels in one domain) or
-``target_test_acc`` (a student that should serve another domain). A spec with
+``target_test_acc`` (a student that should serve another domain). ``goal_speedup`` and
+``goal_points`` state a goal for the pooled student, judged in its line. A spec with
 ``oracle: true`` adds, beside it, the target test accuracy of the checkpoint that target
 validation labels would have chosen in the same run.
 """
@@ -125,14 +126,42 @@ def timing_inputs(info: dict, datamodule, batch: int):
     return tokenize(texts, spec["tokenizer"], int(spec["max_length"]))
 
 
-def speed_note(teacher: list[dict], student: list[dict], batches: list[int]) -> str:
-    """How many times faster the pooled student answers than its teacher (median ms)."""
+def speedups(teacher: list[dict], student: list[dict], batches: list[int]) -> dict[int, float]:
+    """How many times faster the student answers than its teacher, per batch size (the
+    ratio of their median ms over seeds)."""
 
     def median_ms(runs: list[dict], batch: int) -> float:
         return statistics.median(r[f"latency_ms_b{batch}"] for r in runs)
 
-    ratios = [f"{median_ms(teacher, b) / median_ms(student, b):.1f}x at batch {b}" for b in batches]
-    return f" It answers faster than the teacher: {', '.join(ratios)}." if ratios else ""
+    return {b: median_ms(teacher, b) / median_ms(student, b) for b in batches}
+
+
+def speed_note(teacher: list[dict], student: list[dict], batches: list[int]) -> str:
+    """How many times faster the pooled student answers than its teacher (median ms)."""
+    ratios = speedups(teacher, student, batches)
+    shown = [f"{ratio:.1f}x at batch {b}" for b, ratio in ratios.items()]
+    return f" It answers faster than the teacher: {', '.join(shown)}." if shown else ""
+
+
+def goal_note(options: dict, teacher: list[dict], pooled: list[dict], accuracy_of: str) -> str:
+    """The verdict on ``goal_speedup`` and ``goal_points`` (set in the spec's options): the
+    pooled student at least that many times faster than its teacher at every batch size
+    (median ms), and at most that many points of accuracy behind it (means over seeds)."""
+    speedup, points = options.get("goal_speedup"), options.get("goal_points")
+    if speedup is None or points is None:
+        return ""
+    ratios = speedups(teacher, pooled, latency_columns(teacher + pooled))
+    behind = 100 * (
+        statistics.fmean(r[accuracy_of] for r in teacher)
+        - statistics.fmean(r[accuracy_of] for r in pooled)
+    )
+    slow = [f"below {speedup:g}x at batch {b}" for b, ratio in ratios.items() if ratio < speedup]
+    verdict = "reached" if not slow and behind <= points else "NOT reached"
+    distance = f"{abs(behind):.1f} points {'behind' if behind >= 0 else 'ahead'} on the means"
+    return (
+        f" Goal: at least {speedup:g}x faster than the teacher at every batch size, within "
+        f"{points:g} points of its accuracy: {verdict} ({', '.join([*slow, distance])})."
+    )
 
 
 def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
@@ -177,6 +206,7 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
             accuracy = [statistics.fmean(r[accuracy_of] for r in mine[k]) for k in roles]
             notes.append(pool_note(mine[roles[0]][0]["labels_per_class"] or task, accuracy))
             notes[-1] += speed_note(mine[roles[0]], mine[roles[3]], batches)
+            notes[-1] += goal_note(spec.options, mine[roles[0]], mine[roles[3]], accuracy_of)
     note = resumed_note(runs).strip()
     return "\n".join([*lines, "", *notes, *(["", note] if note else [])])
 
@@ -190,6 +220,8 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
         "latency_seconds": 1.0,
         "busy": False,
         "accuracy": "source_test_acc",
+        "goal_speedup": None,  # with goal_points: the pooled student's goal (goal_note)
+        "goal_points": None,
     },
 )
 def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict:
