@@ -59,8 +59,8 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "threads", "options", "curve"}
-SPEC_KEYS |= {"gap_goal"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "gap_goal", "threads", "options"}
+SPEC_KEYS |= {"curve"}
 SPEC_KEYS |= {"borrow"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 ROW_KEYS |= {"options", "seeds"}
@@ -222,7 +222,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         kind=kind,
         columns=read_columns(path, raw.get("columns") or []),
         gap=read_gap(path, raw.get("gap"), labels),
-        gap_goal=read_gap_goal(path, raw),
+        gap_goal=read_gap_goal(path, raw, kind),
         threads=raw.get("threads"),
         options=options,
         borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}, kind),
@@ -293,11 +293,17 @@ def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
     return gap[0], gap[1]
 
 
-def read_gap_goal(path: Path, raw: dict) -> float | None:
+def read_gap_goal(path: Path, raw: dict, kind: str) -> float | None:
+    from transferlab.commands.bench.runner import table_of
+
     goal = raw.get("gap_goal")
     if goal is None:
         return None
-    if "gap" not in raw or isinstance(goal, bool) or not isinstance(goal, int | float):
+    if raw.get("gap") is None:
+        raise ValueError(f"{path}: gap_goal needs gap: [low row, high row]")
+    if table_of(kind) is not None:
+        raise ValueError(f"{path}: gap_goal is judged by the trained-run table, not {kind}'s")
+    if isinstance(goal, bool) or not isinstance(goal, int | float):
         raise ValueError(f"{path}: gap_goal is a share of the spec's gap, e.g. 0.3; got {goal!r}")
     if not 0 < goal <= 1:
         raise ValueError(f"{path}: gap_goal is a share between 0 and 1; got {goal!r}")

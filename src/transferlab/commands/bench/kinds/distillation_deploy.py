@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from transferlab.commands.bench.render import (
+    ORACLE_COLUMN,
     ORACLE_NOTE,
     cell,
     commits,
@@ -169,7 +170,7 @@ def deploy_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     accuracy_of = runs[0].get("accuracy_shown", "source_test_acc") if runs else "source_test_acc"
     first = "labels / class" if runs and runs[0].get("labels_per_class") else "task"
     heads = [first, "model", "seeds", "test acc"]
-    heads += ["target test acc (oracle-selected)"] if spec.oracle else []
+    heads += [ORACLE_COLUMN] if spec.oracle else []
     heads += ["parameters", "file MB"]
     heads += [f"ms, batch {b}" for b in batches] + ["fit s", "commit"]
     lines = [
@@ -230,6 +231,11 @@ def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path
         raise ValueError(
             f"{spec.path}: options.accuracy is {run.options['accuracy']!r}; "
             f"use one of {', '.join(ACCURACIES)}"
+        )
+    if spec.oracle and run.options["accuracy"] != "target_test_acc":
+        raise ValueError(
+            f"{spec.path}: oracle: true adds a target column beside the accuracy shown; "
+            "it needs options.accuracy: target_test_acc"
         )
     from transferlab.deploy.measure import file_megabytes, latency_ms
     from transferlab.deploy.network import load_network, save_network
