@@ -4,11 +4,13 @@ is deployed -- test accuracy beside parameters, network file size and CPU latenc
 Each run trains the row's config (the ``train`` kind), writes its selected checkpoint's
 deployable network file, and times the network at its own input size (median ms per call,
 ``threads`` CPU threads, each batch size in ``batches``, timed for at least
-``latency_seconds``). A run records how many cores other processes kept busy while it
-timed (``cpu_others``, from ``/proc/stat`` less its own CPU time) and is ``busy`` when
-that is above half a core; a run without that measurement (an older record, a machine
-without ``/proc/stat``) is ``busy`` when its spec says ``busy: true``. The table then
-says to compare rows, not absolutes.
+``latency_seconds``). A distilled student also times its teacher's network, twice in turn
+with itself, so its speed-up is a ratio measured under one load, not across two runs. A
+run records how many cores other processes kept busy while it timed (``cpu_others``, from
+``/proc/stat`` less its own CPU time) and is ``busy`` when that is above half a core; a
+run without that measurement (an older record, a machine without ``/proc/stat``) is
+``busy`` when its spec says ``busy: true``. The table then says to compare rows, not
+absolutes.
 
 The spec's first four rows are, in order, the teacher, the student trained from scratch,
 the student distilled on the labeled images only, and the student distilled with the
@@ -48,7 +50,8 @@ ACCURACIES = ("source_test_acc", "target_test_acc")  # what the table's accuracy
 
 def latency_columns(runs: list[dict]) -> list[int]:
     """The batch sizes the runs were timed at."""
-    found = {int(k.removeprefix("latency_ms_b")) for r in runs for k in r if "latency_ms_b" in k}
+    own = "latency_ms_b"  # the run's own network; a student's teacher_latency_ms_b* are not
+    found = {int(k.removeprefix(own)) for r in runs for k in r if k.startswith(own)}
     return sorted(found)
 
 
@@ -127,9 +130,18 @@ def timing_inputs(info: dict, datamodule, batch: int):
     return tokenize(texts, spec["tokenizer"], int(spec["max_length"]))
 
 
+def side_by_side(student: list[dict], batches: list[int]) -> bool:
+    """Whether every student run timed its teacher in the same process, in turn with
+    itself (so the ratio does not depend on how loaded the machine was between runs)."""
+    return all(f"speedup_b{b}" in r for r in student for b in batches)
+
+
 def speedups(teacher: list[dict], student: list[dict], batches: list[int]) -> dict[int, float]:
-    """How many times faster the student answers than its teacher, per batch size (the
-    ratio of their median ms over seeds)."""
+    """How many times faster the student answers than its teacher, per batch size: the
+    median over seeds of each run's side-by-side ratio, or, for runs that did not time
+    their teacher, the ratio of the two rows' median ms."""
+    if side_by_side(student, batches):
+        return {b: statistics.median(r[f"speedup_b{b}"] for r in student) for b in batches}
 
     def median_ms(runs: list[dict], batch: int) -> float:
         return statistics.median(r[f"latency_ms_b{batch}"] for r in runs)
@@ -138,10 +150,16 @@ def speedups(teacher: list[dict], student: list[dict], batches: list[int]) -> di
 
 
 def speed_note(teacher: list[dict], student: list[dict], batches: list[int]) -> str:
-    """How many times faster the pooled student answers than its teacher (median ms)."""
+    """How many times faster the pooled student answers than its teacher, and how that
+    was measured."""
     ratios = speedups(teacher, student, batches)
     shown = [f"{ratio:.1f}x at batch {b}" for b, ratio in ratios.items()]
-    return f" It answers faster than the teacher: {', '.join(shown)}." if shown else ""
+    how = (
+        "each run timed its teacher in turn with itself; the median over seeds"
+        if side_by_side(student, batches)
+        else "the teacher's row's median ms over the student's"
+    )
+    return f" It answers faster than the teacher: {', '.join(shown)} ({how})." if shown else ""
 
 
 def goal_note(options: dict, teacher: list[dict], pooled: list[dict], accuracy_of: str) -> str:
@@ -246,14 +264,26 @@ def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path
     network, info = load_network(result["checkpoint_path"])
     file = save_network(network, folder / "network.pt", info)
     threads, seconds = run.options["threads"], run.options["latency_seconds"]
-    latency, others = beside_others(
-        lambda: {
-            f"latency_ms_b{batch}": latency_ms(
-                network, timing_inputs(info, built[0].datamodule, batch), threads, seconds
-            )
-            for batch in run.options["batches"]
-        }
-    )
+    datamodule = built[0].datamodule
+
+    def timed(net, net_info, batch: int) -> float:
+        return latency_ms(net, timing_inputs(net_info, datamodule, batch), threads, seconds)
+
+    def measure() -> dict:
+        found = {f"latency_ms_b{b}": timed(network, info, b) for b in run.options["batches"]}
+        teacher = getattr(built[0].model.hparams, "teacher", None)
+        if teacher and Path(teacher).is_file():  # a student: timed beside its teacher
+            teacher_network, teacher_info = load_network(teacher)
+            for b in run.options["batches"]:
+                pairs = [
+                    (timed(teacher_network, teacher_info, b), timed(network, info, b))
+                    for _ in range(2)
+                ]
+                found[f"teacher_latency_ms_b{b}"] = statistics.fmean(t for t, _ in pairs)
+                found[f"speedup_b{b}"] = sum(t for t, _ in pairs) / sum(s for _, s in pairs)
+        return found
+
+    latency, others = beside_others(measure)
     return result | {
         "labels_per_class": getattr(built[0].datamodule, "labels_per_class", None),
         "parameters": count_parameters(network),
