@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
-from transferlab.commands.bench.render import table
+from transferlab.commands.bench.render import cell, table
 from transferlab.commands.bench.runner import (
     KINDS,
     missing,
@@ -478,3 +478,9 @@ def test_only_changes_a_run_could_feel_make_a_tree_dirty(line, dirty):
     from transferlab.commands.bench.provenance import can_change_numbers
 
     assert can_change_numbers(line) is dirty
+
+
+def test_a_cell_says_how_many_seeds_stand_behind_it_when_some_runs_lack_the_value():
+    assert cell([0.5, 0.7]) == "60.00 ± 14.14"
+    assert cell([0.5, None, 0.7]) == "60.00 ± 14.14 (2 of 3 seeds)"
+    assert cell([None, 0.5]) == "50.00 (1 of 2 seeds)" and cell([None]) == "–"

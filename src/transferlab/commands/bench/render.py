@@ -25,11 +25,14 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def cell(values: list[float | None], scale: float = 100) -> str:
-    values = [scale * v for v in values if v is not None]
-    if not values:
+    """Mean ± std of the values a row's runs have; where only some runs have one (records
+    from before a column existed), how many seeds stand behind it."""
+    found = [scale * v for v in values if v is not None]
+    if not found:
         return "–"
-    mean, std = mean_std(values)
-    return f"{mean:.2f} ± {std:.2f}" if len(values) > 1 else f"{mean:.2f}"
+    mean, std = mean_std(found)
+    shown = f"{mean:.2f} ± {std:.2f}" if len(found) > 1 else f"{mean:.2f}"
+    return shown if len(found) == len(values) else f"{shown} ({len(found)} of {len(values)} seeds)"
 
 
 def grouped(spec: Spec, runs: list[dict]) -> list[tuple[str, str, list[dict]]]:
