@@ -261,7 +261,7 @@ def test_a_deploy_goal_is_judged_on_speed_and_on_accuracy(
     goal = {"goal_speedup": 5, "goal_points": 2}
     shown = deploy_table_of(tmp_path, runs, options=goal)
     assert shown.rstrip().endswith(
-        "Goal: at least 5x faster than the teacher at every batch size, within 2 points of "
-        f"its accuracy: {verdict}."
+        "Goal: at least 5x faster than the teacher (as measured above) at every batch size, "
+        f"within 2 points of its accuracy: {verdict}."
     )
     assert "Goal:" not in deploy_table_of(tmp_path, runs)

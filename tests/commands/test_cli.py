@@ -169,3 +169,4 @@ def test_a_model_checkpoint_in_the_config_does_not_take_over_the_selection():
     checkpoints = cli.trainer.checkpoint_callbacks
     assert len(checkpoints) == 2 and checkpoints[1].monitor == "val/source_acc"
     assert cli.trainer.checkpoint_callback.monitor == "val/select_score"
+    assert checkpoints[1].dirpath == checkpoints[0].dirpath == str(cli.run_dir / "checkpoints")

@@ -151,8 +151,8 @@ def trim_padding(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
 
 JOIN_PREVIOUS = 99999  # timm's MATCH_PREV_GROUP: a group ending in it joins the one before
 LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # BERT, RoBERTa, MPNet, DeBERTa, DistilBERT
-# the token and position tables at any depth: BERT's family, CLIP's text tower, BART's encoder
-EMBEDDINGS = re.compile(r"\.(embeddings|embed_tokens|embed_positions)\.")
+# the token and position tables, however deep the model keeps its ``embeddings`` module
+EMBEDDINGS = re.compile(r"\.embeddings\.")
 
 
 def text_layer_group(name: str) -> tuple[int, ...]:

@@ -213,7 +213,7 @@ class TransferLabCLI(LightningCLI):
         listed = config.get("callbacks") or []
         listed = listed if isinstance(listed, list) else [listed]
         config = {**config, "default_root_dir": str(self.run_dir), "callbacks": listed}
-        for callback in callbacks:
+        for callback in [*callbacks, *listed]:
             if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
                 callback.dirpath = str(self.run_dir / "checkpoints")
         if config.get("enable_checkpointing") is False:  # the checkpoint section steps aside

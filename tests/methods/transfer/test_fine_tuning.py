@@ -87,21 +87,15 @@ def test_text_layer_groups_read_the_layer_names_of_other_encoders():
 
 
 def test_embeddings_nested_deeper_still_form_the_first_group():
-    """CLIP's text tower keeps its embeddings under ``text_model.``, BART's encoder names
-    them ``embed_tokens`` and ``embed_positions``: the earliest group either way."""
-    clip = [
-        "encoder.text_model.embeddings.token_embedding.weight",
-        "encoder.text_model.encoder.layers.0.mlp.fc1.weight",
-        "encoder.text_model.final_layer_norm.weight",
+    """A model that keeps its transformer one module deeper (``model.embeddings``,
+    ``model.encoder.layer.N``): its embeddings are still the earliest group."""
+    nested = [
+        "encoder.model.embeddings.word_embeddings.weight",
+        "encoder.model.encoder.layer.0.output.dense.weight",
+        "encoder.model.encoder.layer.1.output.dense.weight",
+        "encoder.model.pooler.dense.weight",
     ]
-    assert grouped_by_layer(clip) == [clip[:1], clip[1:]]
-    bart = [
-        "encoder.embed_tokens.weight",
-        "encoder.embed_positions.weight",
-        "encoder.layers.0.fc1.weight",
-        "encoder.layers.1.fc1.weight",
-    ]
-    assert grouped_by_layer(bart) == [bart[:2], bart[2:3], bart[3:]]
+    assert grouped_by_layer(nested) == [nested[:1], nested[1:2], nested[2:]]
 
 
 @pytest.mark.parametrize(

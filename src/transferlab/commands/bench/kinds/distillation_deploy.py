@@ -165,7 +165,8 @@ def speed_note(teacher: list[dict], student: list[dict], batches: list[int]) -> 
 def goal_note(options: dict, teacher: list[dict], pooled: list[dict], accuracy_of: str) -> str:
     """The verdict on ``goal_speedup`` and ``goal_points`` (set in the spec's options): the
     pooled student at least that many times faster than its teacher at every batch size
-    (median ms), and at most that many points of accuracy behind it (means over seeds)."""
+    (the ratios of :func:`speedups`, which the speed line before it says how were
+    measured), and at most that many points of accuracy behind it (means over seeds)."""
     speedup, points = options.get("goal_speedup"), options.get("goal_points")
     if speedup is None or points is None:
         return ""
@@ -178,7 +179,8 @@ def goal_note(options: dict, teacher: list[dict], pooled: list[dict], accuracy_o
     verdict = "reached" if not slow and behind <= points else "NOT reached"
     distance = f"{abs(behind):.1f} points {'behind' if behind >= 0 else 'ahead'} on the means"
     return (
-        f" Goal: at least {speedup:g}x faster than the teacher at every batch size, within "
+        f" Goal: at least {speedup:g}x faster than the teacher (as measured above) at every "
+        "batch size, within "
         f"{points:g} points of its accuracy: {verdict} ({', '.join([*slow, distance])})."
     )
 
