@@ -15,11 +15,14 @@ class FineTuning(SourceOnly):
       slower still (layer-wise discriminative rates, see ``configs/fine_tuning/
       sentiment_movies_8_labels_layer_decay.yaml``);
     * partial: ``trainable_groups: k`` trains only the last ``k`` of the backbone's timm
-      parameter groups (its ``group_matcher``), the early generic layers stay frozen;
+      parameter groups (its ``group_matcher``), the early generic layers stay frozen
+      (their weights; a BatchNorm layer among them still updates its running statistics
+      in training mode, as only ``FeatureExtraction`` holds those fixed);
     * gradual: add the ``GradualUnfreezing`` callback (Lightning's ``BackboneFinetuning``,
       resumable) in the YAML; it freezes the
       backbone, trains the head, then unfreezes the backbone at a chosen epoch with its own
-      learning-rate ratio (see ``configs/fine_tuning/digits_to_mnist_gradual.yaml`` and
+      learning-rate ratio; by Lightning's ``train_bn`` default the backbone's BatchNorm
+      layers train from the start (see ``configs/fine_tuning/digits_to_mnist_gradual.yaml`` and
       ``sentiment_movies_8_labels_gradual.yaml``).
 
     Args:
