@@ -4,10 +4,10 @@ MNIST -> MNIST-M, seed 0, every run tested on the checkpoint that source validat
 accuracy chose -- no target labels anywhere. Two epochs (a tenth of the configs' budget,
 each schedule compressed to fit) against source-only at the same budget. Margins from
 benchmarks/results/learning_tests.md (these settings, seeds 0-2, one thread): source-only
-36.1 ± 1.9; each method's gain over it on the same seed is at least +6.1 points (DANN
-+9.1, DAN +7.7, Deep CORAL +7.2, CDAN +7.3, MCC +7.8, MCD +8.9, importance weighting +6.1),
+36.0 ± 1.9; each method's gain over it on the same seed is at least +6.3 points (DANN
++9.2, DAN +7.7, Deep CORAL +7.3, CDAN +7.1, MCC +7.8, MCD +9.0, importance weighting +6.3),
 so the 3-point margin sits well inside the effect. JAN is slower to start, so it and its
-baseline get three epochs; there its gains are +4.0, +7.7 and +13.6: a 2-point margin.
+baseline get three epochs; there its gains are +3.7, +7.1 and +15.9: a 2-point margin.
 """
 
 import pytest

@@ -53,10 +53,11 @@ def trained(method: str, *overrides: str):
 @pytest.mark.parametrize("method", ["softmax_embedding", "siamese", "triplet", "center_loss"])
 def test_metric_loss_learns_a_similarity_of_the_seen_classes(method):
     """New images of the training digits (0-5), against the untrained network: every loss
-    gains +56 to +63 MAP@R points and +8 to +11 P@1 points on every seed (untrained: MAP@R
-    35.4 ± 2.0, P@1 88.0 ± 0.7), so the margins 40 and 5 points sit far below the effect.
-    On the held-out digits (6-9) the losses do not beat the untrained network reliably
-    (per-seed differences -10.5 to +11.6 points): no test claims they do."""
+    gains +55 to +63 MAP@R points and +8.5 to +11.5 P@1 points on every seed (untrained:
+    MAP@R 35.4 ± 2.0, P@1 88.0 ± 0.7), so the margins 40 and 5 points sit far below the
+    effect. On the held-out digits (6-9) every loss's P@1 falls below the untrained
+    network's (-8.75 to -0.25 points per seed), and only the softmax embedding and centre
+    loss gain MAP@R on every seed: no test claims a gain there."""
     untrained, _ = trained("softmax_embedding", "--trainer.max_epochs=0")
     mine, _ = trained(method)
     assert mine["test/source_map_at_r"] > untrained["test/source_map_at_r"] + 0.40
@@ -65,9 +66,11 @@ def test_metric_loss_learns_a_similarity_of_the_seen_classes(method):
 
 @pytest.mark.slow
 def test_centre_loss_finds_held_out_neighbours_better_than_softmax():
-    """Precision@1 on the held-out digits: centre loss beats the softmax embedding by +2.75,
-    +1.50 and +2.00 points at seeds 0-2 (margin 1 point). Its MAP@R gain is not reliable
-    (-2.67 to +5.06), nor is triplet's P@1 gain over softmax (-0.25 to +6.75): not claimed."""
+    """Precision@1 on the held-out digits: centre loss beats the softmax embedding by +5.00,
+    +2.50 and +2.00 points at seeds 0-2 (margin 1 point). Not claimed: its MAP@R gain
+    (+2.29 to +2.72 per seed here, -2.67 to +5.06 in the table's earlier measurement) and
+    triplet's P@1 gain over softmax (+2.25 to +6.25 here, -0.25 to +6.75 earlier), on which
+    the two measurements disagree."""
     baseline, _ = trained("softmax_embedding")
     mine, _ = trained("center_loss")
     metric = "test/target_acc"  # precision@1

@@ -3,9 +3,9 @@
 Offline MNIST, seed 0, a reduced budget (5 epochs of 20 steps, 2 of them labeled-only
 warm-up); checkpoints chosen on the labeled validation split, tested on the test split.
 Each margin is below the smallest gain over supervised-only measured at seeds 0-2
-(benchmarks/results/learning_tests.md; supervised-only 74.2 ± 2.8): self-training +1.0,
-co-training +2.8, label propagation +15.8, FixMatch +4.7. Mean teacher's gains are +1.5,
--1.8 and -0.5 -- no effect at this budget -- so its test claims only that it learns.
+(benchmarks/results/learning_tests.md; supervised-only 74.0 ± 3.1): self-training +0.8,
+co-training +2.4, label propagation +16.1, FixMatch +2.5. Mean teacher's gains are +1.6,
++1.0 and -1.4 -- no effect at this budget -- so its test claims only that it learns.
 (At 10 labels per class and this budget supervised-only already reaches ~93%, too close
 to the ceiling for a robust test; the benchmark measures 10 and 25 at full budget.)
 """
