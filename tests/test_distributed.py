@@ -6,7 +6,8 @@ import torch
 from tests.conftest import config, run_transferlab
 
 
-def _fit(*extra: str):
+def _fit(*extra: str, watchers: bool = False):
+    """One short DANN run; ``watchers`` keeps the config's t-SNE callback."""
     return run_transferlab(
         "fit",
         "-c",
@@ -16,7 +17,7 @@ def _fit(*extra: str):
         "--trainer.limit_val_batches=2",
         "--trainer.logger=false",
         "--trainer.enable_progress_bar=false",
-        "--trainer.callbacks=[]",
+        *([] if watchers else ["--trainer.callbacks=[]"]),
         *extra,
     )
 
@@ -30,5 +31,8 @@ def test_ddp_with_two_cpu_processes():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="Lightning's FSDP needs CUDA")
 def test_fsdp_on_gpus():
-    result = _fit("-c", config("trainer/fsdp.yaml"), "-c", config("trainer/bf16.yaml"))
+    """With the config's t-SNE callback, which runs the backbone outside the strategy's
+    forward unless it steps aside for sharded models (tests/callbacks/test_watchers.py)."""
+    fsdp = ("-c", config("trainer/fsdp.yaml"), "-c", config("trainer/bf16.yaml"))
+    result = _fit(*fsdp, watchers=True)
     assert result.returncode == 0, result.stderr[-3000:]

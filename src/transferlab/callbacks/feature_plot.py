@@ -56,6 +56,8 @@ class FeatureTSNE(WatchOnly, L.Callback):
     def _plot(self, trainer: L.Trainer, pl_module: L.LightningModule, when: str) -> None:
         if trainer.fast_dev_run or not trainer.is_global_zero or trainer.datamodule is None:
             return
+        if self.cannot_watch(trainer):
+            return
         datamodule = trainer.datamodule
         was_training = pl_module.training
         pl_module.eval()

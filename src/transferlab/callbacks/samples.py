@@ -36,6 +36,8 @@ class SampleGrid(WatchOnly, L.Callback):
             epoch % self.every_n_epochs and epoch != trainer.max_epochs
         ) or not trainer.is_global_zero:
             return
+        if self.cannot_watch(trainer):
+            return
         folder = Path(trainer.default_root_dir) / "samples"
         folder.mkdir(parents=True, exist_ok=True)
         was_training = pl_module.training

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import lightning as L
 from lightning.pytorch.callbacks import DeviceStatsMonitor, LearningRateMonitor, ProgressBar
+from lightning.pytorch.strategies import FSDPStrategy, ModelParallelStrategy
+from lightning.pytorch.utilities import rank_zero_info
+
+# strategies that shard the weights over devices: the model runs only inside their forward
+SHARDED = (FSDPStrategy, ModelParallelStrategy)
 
 
 class WatchOnly:
@@ -14,6 +19,23 @@ class WatchOnly:
     random stream); every callback without the mark (gradual unfreezing, pruning, early
     stopping, a test-time correction) is part of what the config trains and always runs.
     """
+
+    def cannot_watch(self, trainer: L.Trainer) -> bool:
+        """True, said once, where the run shards the model's weights over devices (FSDP).
+
+        The sharded model runs only inside the strategy's own forward: a watcher that runs
+        its layers itself (features for a t-SNE, samples, explanations) would stop the run,
+        since FSDP refuses a wrapped layer that is called before the root it belongs to.
+        """
+        if not isinstance(trainer.strategy, SHARDED):
+            return False
+        if not getattr(self, "_said_sharded", False):
+            rank_zero_info(
+                f"{type(self).__name__} skipped: {type(trainer.strategy).__name__} shards "
+                "the model's weights, which then run only inside its forward"
+            )
+            self._said_sharded = True
+        return True
 
 
 # Lightning's own watchers, which need the logger or the progress bar a benchmark run

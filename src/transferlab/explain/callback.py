@@ -61,7 +61,7 @@ class ExplanationGrid(WatchOnly, L.Callback):
         epoch = trainer.current_epoch + 1
         if epoch % self.every_n_epochs and epoch != trainer.max_epochs:
             return
-        if not trainer.is_global_zero:
+        if not trainer.is_global_zero or self.cannot_watch(trainer):
             return
         network = pl_module.deployable_network()
         images = self.fixed_images(trainer)
