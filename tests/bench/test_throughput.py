@@ -12,6 +12,7 @@ import yaml
 from tests.conftest import ROOT
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.runner import KINDS
+from transferlab.commands.bench.spec import load_spec
 
 DANN = str(ROOT / "configs/dann/mnist_to_mnistm.yaml")
 BARE = [
@@ -136,6 +137,28 @@ def test_the_presets_timing_measures_and_renders_on_any_device(tmp_path, monkeyp
     speedup = runs[1]["samples_per_second"] / runs[0]["samples_per_second"]
     assert f"| digit_cnn 28 px | bf16-mixed | {runs[1]['samples_per_second']:.0f} | " in table
     assert f"| {speedup:.2f}x |" in table
+
+
+def test_a_preset_without_a_record_says_not_measured(tmp_path):
+    """A preset that failed or was not run keeps its row, marked, rather than vanishing."""
+    spec = load_spec(str(presets_spec(tmp_path, "gpu_presets")))
+    fp32 = {
+        "task": "digit_cnn 28 px",
+        "label": "fp32",
+        "seed": 0,
+        "device": "CPU",
+        "batch_size": 64,
+        "timed_steps": 2,
+        "warmup_steps": 1,
+        "samples_per_second": 100.0,
+        "peak_memory_gib": None,
+        "last_loss": 1.0,
+        "provenance": {"commit": "0123456789", "dirty": False},
+    }
+    table = KINDS.entry("gpu_presets").table(spec, [fp32], tmp_path)
+    assert "| digit_cnn 28 px | fp32 | 100 | 1.00x | – | 1.000 | 0123456 |" in table
+    assert "| digit_cnn 28 px | bf16-mixed | not measured | – | – | – | – |" in table
+    assert "1 run per preset (seed 0): no spread stands behind a ratio" in table
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")

@@ -202,31 +202,41 @@ def throughput(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict
 
 def presets_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     """Per workload (task) and preset (row): samples/s, its ratio to the baseline preset of
-    the same workload, peak GPU memory and the last loss."""
+    the same workload, peak GPU memory and the last loss; a preset without a record says
+    "not measured" rather than leaving its row out."""
     base = spec.baseline[0]
     first = runs[0]
+    seeds = sorted({r["seed"] for r in runs})
     lines = [
         *([spec.caption, ""] if spec.caption else []),
         f"{spec.title} on {', '.join(sorted({str(r['device']) for r in runs}))}, batch "
         f"{first['batch_size']} source + {first['batch_size']} target, "
-        f"{first['timed_steps']} timed steps after {first['warmup_steps']} warm-up steps.",
+        f"{first['timed_steps']} timed steps after {first['warmup_steps']} warm-up steps; "
+        f"{len(seeds)} run per preset (seed {', '.join(map(str, seeds))}): no spread stands "
+        "behind a ratio.",
         "",
         f"| workload | preset | samples/s | vs {base} | peak GPU memory GiB | last loss | commit |",
         "|---|---|---|---|---|---|---|",
     ]
-    for run in runs:
-        reference = next((r for r in runs if r["task"] == run["task"] and r["label"] == base), None)
-        speedup = (
-            f"{run['samples_per_second'] / reference['samples_per_second']:.2f}x"
-            if reference
-            else "–"
-        )
-        memory = run["peak_memory_gib"]
-        lines.append(
-            f"| {run['task']} | {run['label']} | {run['samples_per_second']:.0f} | {speedup} | "
-            f"{'–' if memory is None else f'{memory:.2f}'} | {run['last_loss']:.3f} | "
-            f"{commits([run])} |"
-        )
+    for task in spec.tasks:
+        done = {r["label"]: r for r in runs if r["task"] == task}
+        reference = done.get(base)
+        for row in spec.rows:
+            run = done.get(row.label)
+            if run is None:
+                lines.append(f"| {task} | {row.label} | not measured | – | – | – | – |")
+                continue
+            speedup = (
+                f"{run['samples_per_second'] / reference['samples_per_second']:.2f}x"
+                if reference
+                else "–"
+            )
+            memory = run["peak_memory_gib"]
+            lines.append(
+                f"| {task} | {row.label} | {run['samples_per_second']:.0f} | {speedup} | "
+                f"{'–' if memory is None else f'{memory:.2f}'} | {run['last_loss']:.3f} | "
+                f"{commits([run])} |"
+            )
     return "\n".join(lines)
 
 
