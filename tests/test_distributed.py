@@ -36,3 +36,4 @@ def test_fsdp_on_gpus():
     fsdp = ("-c", config("trainer/fsdp.yaml"), "-c", config("trainer/bf16.yaml"))
     result = _fit(*fsdp, watchers=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "FeatureTSNE skipped: FSDPStrategy shards" in result.stderr + result.stdout

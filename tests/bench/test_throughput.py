@@ -2,6 +2,7 @@
 against a plain loop over repeats, the trainer presets' timing (on the CPU here), and a
 CUDA kind refused in one line, or skipped by ``bench all``, on a machine without CUDA."""
 
+import dataclasses
 import json
 import math
 
@@ -139,26 +140,50 @@ def test_the_presets_timing_measures_and_renders_on_any_device(tmp_path, monkeyp
     assert f"| {speedup:.2f}x |" in table
 
 
-def test_a_preset_without_a_record_says_not_measured(tmp_path):
-    """A preset that failed or was not run keeps its row, marked, rather than vanishing."""
-    spec = load_spec(str(presets_spec(tmp_path, "gpu_presets")))
-    fp32 = {
+def preset_record(label: str, seed: int, rate: float) -> dict:
+    """What a gpu_presets run records, as the table reads it."""
+    return {
         "task": "digit_cnn 28 px",
-        "label": "fp32",
-        "seed": 0,
+        "label": label,
+        "seed": seed,
         "device": "CPU",
         "batch_size": 64,
         "timed_steps": 2,
         "warmup_steps": 1,
-        "samples_per_second": 100.0,
+        "samples_per_second": rate,
         "peak_memory_gib": None,
         "last_loss": 1.0,
         "provenance": {"commit": "0123456789", "dirty": False},
     }
-    table = KINDS.entry("gpu_presets").table(spec, [fp32], tmp_path)
+
+
+def test_a_preset_without_a_record_says_not_measured(tmp_path):
+    """A preset that failed or was not run keeps its row, marked, rather than vanishing."""
+    spec = load_spec(str(presets_spec(tmp_path, "gpu_presets")))
+    table = KINDS.entry("gpu_presets").table(spec, [preset_record("fp32", 0, 100.0)], tmp_path)
     assert "| digit_cnn 28 px | fp32 | 100 | 1.00x | – | 1.000 | 0123456 |" in table
     assert "| digit_cnn 28 px | bf16-mixed | not measured | – | – | – | – |" in table
     assert "1 run per preset (seed 0): no spread stands behind a ratio" in table
+
+
+def test_presets_over_seeds_pair_each_seed_with_its_own_baseline(tmp_path):
+    """Medians over seeds, each ratio over the same seed's baseline; a preset limited to
+    other workloads has no row here, rather than a false 'not measured'."""
+    spec = load_spec(str(presets_spec(tmp_path, "gpu_presets")))
+    runs = [
+        preset_record("fp32", 0, 100.0),
+        preset_record("bf16-mixed", 0, 300.0),
+        preset_record("fp32", 1, 200.0),
+        preset_record("bf16-mixed", 1, 200.0),
+    ]
+    table = KINDS.entry("gpu_presets").table(spec, runs, tmp_path)
+    assert "| digit_cnn 28 px | fp32 | 150 | 1.00x |" in table
+    # per seed 3.00x and 1.00x, median 2.00x (medians of the rates would say 1.67x)
+    assert "| digit_cnn 28 px | bf16-mixed | 250 | 2.00x |" in table
+    assert "2 runs per preset (seed 0, 1): each cell the median over them" in table
+    spec.rows[1] = dataclasses.replace(spec.rows[1], tasks=("another workload",))
+    table = KINDS.entry("gpu_presets").table(spec, runs[:1], tmp_path)
+    assert "bf16-mixed" not in table.split("|---|")[-1]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")

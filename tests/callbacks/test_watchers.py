@@ -3,9 +3,9 @@
 On an H200, DANN under ``configs/trainer/fsdp.yaml`` stopped with FSDP's "Non-root FSDP
 instance's `_is_root` should not have been set yet": a wrapped layer had run before the
 root it belongs to. The config's t-SNE callback does that at fit start (it runs the
-backbone itself, outside the strategy's forward). Lightning's FSDP needs CUDA, so these
-tests hand each watcher a trainer whose strategy is FSDP and a model that fails if anything
-runs it.
+backbone itself, outside the strategy's forward): the likely cause, read from the message
+and the code. Lightning's FSDP needs CUDA, so these tests hand each watcher a trainer whose
+strategy is FSDP and a model that fails if anything runs it.
 """
 
 from types import SimpleNamespace
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from lightning.pytorch.strategies import FSDPStrategy, SingleDeviceStrategy
 
-from transferlab.callbacks import FeatureTSNE, SampleGrid
+from transferlab.callbacks import FeatureTSNE, PseudoLabelQuality, SampleGrid
 from transferlab.explain.callback import ExplanationGrid
 
 
@@ -45,6 +45,7 @@ WATCHERS = {
     "explanations": lambda t: ExplanationGrid(every_n_epochs=1).on_train_epoch_end(
         t, Untouchable()
     ),
+    "pseudo-labels": lambda t: PseudoLabelQuality().on_train_epoch_end(t, Untouchable()),
 }
 
 
@@ -58,3 +59,15 @@ def test_the_same_watcher_runs_the_model_on_one_device(watch, tmp_path):
     """The check, not the fake trainer, is what keeps the watcher away from the model."""
     with pytest.raises(AssertionError, match="the watcher ran the model"):
         watch(trainer(SingleDeviceStrategy("cpu"), tmp_path))
+
+
+def test_a_watcher_says_once_that_it_skips(tmp_path, monkeypatch):
+    said = []
+    monkeypatch.setattr("transferlab.callbacks.watch.rank_zero_info", said.append)
+    watcher, sharded = FeatureTSNE(), trainer(FSDPStrategy(), tmp_path)
+    watcher.on_fit_start(sharded, Untouchable())
+    watcher.on_fit_end(sharded, Untouchable())
+    assert said == [
+        "FeatureTSNE skipped: FSDPStrategy shards the model's weights, which then run only "
+        "inside its forward"
+    ]

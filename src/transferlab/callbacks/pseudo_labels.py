@@ -26,6 +26,8 @@ class PseudoLabelQuality(WatchOnly, L.Callback):
         self.history: list[dict[str, float]] = []
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.cannot_watch(trainer):
+            return
         if (trainer.current_epoch + 1) % self.every_n_epochs or not hasattr(
             pl_module, "pool_pseudo_labels"
         ):

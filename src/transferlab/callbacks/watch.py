@@ -23,9 +23,14 @@ class WatchOnly:
     def cannot_watch(self, trainer: L.Trainer) -> bool:
         """True, said once, where the run shards the model's weights over devices (FSDP).
 
-        The sharded model runs only inside the strategy's own forward: a watcher that runs
-        its layers itself (features for a t-SNE, samples, explanations) would stop the run,
-        since FSDP refuses a wrapped layer that is called before the root it belongs to.
+        A sharded model is meant to run inside the strategy's own forward only. A watcher
+        that runs its layers itself (features for a t-SNE, samples, explanations,
+        pseudo-labels) runs wrapped layers outside it: before the first step, FSDP then
+        takes a wrapped layer for a root of its own and refuses the run's real root later
+        (most likely what stopped DANN under ``configs/trainer/fsdp.yaml`` on a GPU, with
+        "Non-root FSDP instance's `_is_root` should not have been set yet"); later in the
+        run, only rank 0 would run it, on weights the other ranks hold parts of. Watchers
+        therefore skip rather than risk either.
         """
         if not isinstance(trainer.strategy, SHARDED):
             return False

@@ -202,40 +202,50 @@ def throughput(spec: Spec, run: Run, overrides: list[str], folder: Path) -> dict
 
 def presets_table(spec: Spec, runs: list[dict], figures: Path) -> str:
     """Per workload (task) and preset (row): samples/s, its ratio to the baseline preset of
-    the same workload, peak GPU memory and the last loss; a preset without a record says
-    "not measured" rather than leaving its row out."""
-    base = spec.baseline[0]
+    the same workload and seed, peak GPU memory and the last loss; the median over seeds
+    where a preset ran more than once. A preset without a record says "not measured"
+    rather than leaving its row out."""
+    base = spec.baseline[0] if spec.baseline else spec.rows[0].label
     first = runs[0]
     seeds = sorted({r["seed"] for r in runs})
+    spread = (
+        "no spread stands behind a ratio"
+        if len(seeds) == 1
+        else "each cell the median over them, the ratio the median of each seed's ratio"
+    )
     lines = [
         *([spec.caption, ""] if spec.caption else []),
         f"{spec.title} on {', '.join(sorted({str(r['device']) for r in runs}))}, batch "
         f"{first['batch_size']} source + {first['batch_size']} target, "
         f"{first['timed_steps']} timed steps after {first['warmup_steps']} warm-up steps; "
-        f"{len(seeds)} run per preset (seed {', '.join(map(str, seeds))}): no spread stands "
-        "behind a ratio.",
+        f"{len(seeds)} run{'s' if len(seeds) > 1 else ''} per preset (seed "
+        f"{', '.join(map(str, seeds))}): {spread}.",
         "",
         f"| workload | preset | samples/s | vs {base} | peak GPU memory GiB | last loss | commit |",
         "|---|---|---|---|---|---|---|",
     ]
     for task in spec.tasks:
-        done = {r["label"]: r for r in runs if r["task"] == task}
-        reference = done.get(base)
         for row in spec.rows:
-            run = done.get(row.label)
-            if run is None:
+            if row.tasks is not None and task not in row.tasks:
+                continue
+            mine = [r for r in runs if r["task"] == task and r["label"] == row.label]
+            if not mine:
                 lines.append(f"| {task} | {row.label} | not measured | – | – | – | – |")
                 continue
-            speedup = (
-                f"{run['samples_per_second'] / reference['samples_per_second']:.2f}x"
-                if reference
-                else "–"
-            )
-            memory = run["peak_memory_gib"]
+            rate = statistics.median(r["samples_per_second"] for r in mine)
+            speedups = [
+                r["samples_per_second"] / b["samples_per_second"]
+                for r in mine
+                for b in runs
+                if (b["task"], b["label"], b["seed"]) == (task, base, r["seed"])
+            ]
+            speedup = f"{statistics.median(speedups):.2f}x" if speedups else "–"
+            memory = [r["peak_memory_gib"] for r in mine if r["peak_memory_gib"] is not None]
+            loss = statistics.median(r["last_loss"] for r in mine)
             lines.append(
-                f"| {task} | {row.label} | {run['samples_per_second']:.0f} | {speedup} | "
-                f"{'–' if memory is None else f'{memory:.2f}'} | {run['last_loss']:.3f} | "
-                f"{commits([run])} |"
+                f"| {task} | {row.label} | {rate:.0f} | {speedup} | "
+                f"{f'{statistics.median(memory):.2f}' if memory else '–'} | {loss:.3f} | "
+                f"{commits(mine)} |"
             )
     return "\n".join(lines)
 
