@@ -347,6 +347,33 @@ def test_a_gap_goal_is_judged_on_the_best_rows_share_averaged_over_the_tasks(tmp
     assert "label-free: not judged yet (b: no share on every task" in shown
 
 
+def test_a_row_measured_on_fewer_seeds_is_read_against_the_same_seeds(tmp_path):
+    """A partial table: row a has seed 0 only, the baseline (low) row seeds 0 and 1, far
+    apart. Its difference and its gap share use seed 0's runs of the other rows, not their
+    means over seeds a has not run (which would say -10.00 and 0%)."""
+    path = tiny_spec(tmp_path, seeds=(0, 1))
+    spec = yaml.safe_load(path.read_text())
+    config = spec["rows"][0]["config"]
+    spec["rows"] = [{"label": label, "config": config} for label in ("low", "a", "high")]
+    spec |= {"gap": ["low", "high"], "baseline": "low"}
+    accuracy = {("low", 0): 0.50, ("low", 1): 0.70, ("a", 0): 0.60}
+    accuracy |= {("high", 0): 0.90, ("high", 1): 0.90}
+    runs = [
+        {
+            "task": "-",  # a spec without tasks
+            "label": label,
+            "seed": seed,
+            "protocol": "source_val_acc",
+            "target_test_acc": value,
+            "fit_seconds": 1.0,
+        }
+        for (label, seed), value in accuracy.items()
+    ]
+    path.write_text(yaml.safe_dump(spec))
+    shown = table(load_spec(str(path), root=ROOT), runs)
+    assert "| +10.00 (one seed: no spread) | 25% |" in shown
+
+
 def test_a_kind_reads_its_declared_options_with_the_spec_and_row_values_over_them(tmp_path):
     options = {"fp32_goal": 0.999, "threads": 1, "images": 100}
     if "parity_with_options" not in KINDS:

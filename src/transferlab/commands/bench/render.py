@@ -61,8 +61,9 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
 
     Runs of the same seeds are paired (the same data split, the same initialisation where
     the networks match): the cell is the mean ± std of the per-seed differences, and an
-    effect only when every seed agrees on its sign and the mean clears the spread. Rows
-    without common seeds compare means, against the larger standard deviation of the two.
+    effect only when every seed agrees on its sign and the mean clears the spread. One
+    common seed gives that seed's difference, with no spread. Rows without common seeds
+    compare means, against the larger standard deviation of the two.
     """
     if base is None:
         return "–"
@@ -72,6 +73,8 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     if len(common) > 1:
         mean, spread, effect = paired([ours[s] for s in common], [theirs[s] for s in common])
         return f"{mean:+.2f} ± {spread:.2f}" + ("" if effect else " (within noise)")
+    if common:  # a row measured so far on one seed the baseline also has
+        return f"{ours[common[0]] - theirs[common[0]]:+.2f} (one seed: no spread)"
     difference = mean_std(list(ours.values()))[0] - mean_std(list(theirs.values()))[0]
     if len(ours) < 2 or len(theirs) < 2:
         return f"{difference:+.2f} (one seed: no spread)"
@@ -98,6 +101,11 @@ def gap_shares(spec: Spec, task: str, label: str, groups) -> dict[str, float]:
     runs = {g[1]: g[2] for g in groups if g[0] == task}
     if label in (low, high) or low not in runs or high not in runs or label not in runs:
         return {}
+    # the seeds all three rows have, where there are any: a row not yet measured on every
+    # seed is read against the same seeds' ends, not against ends averaged over others
+    common = set.intersection(*({r["seed"] for r in runs[row]} for row in (label, low, high)))
+    if common:
+        runs = {row: [r for r in runs[row] if r["seed"] in common] for row in (label, low, high)}
     top = mean_std([r["target_test_acc"] for r in runs[high]])[0]
     shares = {}
     for key in GAP_PROTOCOLS:
