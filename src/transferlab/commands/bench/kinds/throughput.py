@@ -233,12 +233,7 @@ def presets_table(spec: Spec, runs: list[dict], figures: Path) -> str:
                 lines.append(f"| {task} | {row.label} | not measured | – | – | – | – |")
                 continue
             rate = statistics.median(r["samples_per_second"] for r in mine)
-            speedups = [
-                r["samples_per_second"] / b["samples_per_second"]
-                for r in mine
-                for b in runs
-                if (b["task"], b["label"], b["seed"]) == (task, base, r["seed"])
-            ]
+            speedups = ratios([r for r in runs if r["task"] == task], row.label, base)
             speedup = f"{statistics.median(speedups):.2f}x" if speedups else "–"
             memory = [r["peak_memory_gib"] for r in mine if r["peak_memory_gib"] is not None]
             loss = statistics.median(r["last_loss"] for r in mine)
