@@ -271,11 +271,14 @@ def distillation_deploy(spec: Spec, run: Run, overrides: list[str], folder: Path
     def timed(net, net_info, batch: int) -> float:
         return latency_ms(net, timing_inputs(net_info, datamodule, batch), threads, seconds)
 
+    # a student is timed beside its teacher, loaded before the load of others is measured
+    teacher = getattr(built[0].model.hparams, "teacher", None)
+    beside = load_network(teacher) if teacher and Path(teacher).is_file() else None
+
     def measure() -> dict:
         found = {f"latency_ms_b{b}": timed(network, info, b) for b in run.options["batches"]}
-        teacher = getattr(built[0].model.hparams, "teacher", None)
-        if teacher and Path(teacher).is_file():  # a student: timed beside its teacher
-            teacher_network, teacher_info = load_network(teacher)
+        if beside is not None:
+            teacher_network, teacher_info = beside
             for b in run.options["batches"]:
                 pairs = [
                     (timed(teacher_network, teacher_info, b), timed(network, info, b))
