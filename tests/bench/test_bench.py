@@ -295,6 +295,12 @@ def test_spec_mistakes_are_named(tmp_path):
     path.write_text(yaml.safe_dump(with_gap | {"kind": "distillation_deploy"}))
     with pytest.raises(ValueError, match="gap_goal is judged by the trained-run table"):
         load_spec(str(path), root=ROOT)
+    path.write_text(yaml.safe_dump(spec | {"gap": ["source-only", "DANN"], "gap_goal_row": "x"}))
+    with pytest.raises(ValueError, match="tiny.yaml: gap_goal_row names the row a gap_goal is"):
+        load_spec(str(path), root=ROOT)
+    path.write_text(yaml.safe_dump(with_gap | {"gap_goal_row": "DANN"}))
+    with pytest.raises(ValueError, match=r"tiny.yaml: gap_goal_row is one of \[\]; got 'DANN'"):
+        load_spec(str(path), root=ROOT)
 
 
 def test_a_gap_goal_is_judged_on_the_best_rows_share_averaged_over_the_tasks(tmp_path):
@@ -344,6 +350,17 @@ def test_a_gap_goal_is_judged_on_the_best_rows_share_averaged_over_the_tasks(tmp
     b_on_t1_only = [r for r in runs if (r["task"], r["label"]) != ("t2", "b")]
     shown = table(load_spec(str(path), root=ROOT), b_on_t1_only)
     assert "a 42% / 50%. Goal:" in shown
+    assert "label-free: not judged yet (b: no share on every task" in shown
+    # a goal about one row is judged on that row, not the best one
+    for row, verdict in (("b", "NOT reached (b, 30%"), ("a", "reached (a, 42%")):
+        path.write_text(yaml.safe_dump(spec | {"gap_goal": 0.35, "gap_goal_row": row}))
+        shown = table(load_spec(str(path), root=ROOT), runs)
+        assert f"Goal: {row} closes at least 35% of the gap on average, label-free: " in shown
+        assert f"{verdict}; the row the goal names)." in shown
+    shown = table(load_spec(str(path), root=ROOT), b_on_t1_only)
+    assert "label-free: reached (a, 42%; the row the goal names)." in shown  # b is not judged
+    path.write_text(yaml.safe_dump(spec | {"gap_goal": 0.35, "gap_goal_row": "b"}))
+    shown = table(load_spec(str(path), root=ROOT), b_on_t1_only)
     assert "label-free: not judged yet (b: no share on every task" in shown
 
 

@@ -129,11 +129,16 @@ def gap_goal_note(spec: Spec, groups) -> str:
     """The goal line of a spec with a ``gap_goal``: each row's share of the gap averaged
     over the spec's own tasks (the mean of the per-task shares, each task weighing the
     same, so a task with a small gap can weigh heavily), and whether the best row by the
-    label-free share reaches the goal. It is judged only once every row between the two
-    ends has a label-free share on every task."""
+    label-free share reaches the goal, or the ``gap_goal_row`` where the goal names one. It
+    is judged only once every row it is about has a label-free share on every task."""
     if spec.gap_goal is None:
         return ""
-    goal = f"Goal: the best row closes at least {100 * spec.gap_goal:.0f}% of the gap on average"
+    named = spec.gap_goal_row
+    several = len(spec.tasks) > 1
+    goal = (
+        f"Goal: {named or 'the best row'} closes at least {100 * spec.gap_goal:.0f}% of the "
+        f"gap{' on average' if several else ''}"
+    )
     means, unjudged = {}, []
     for row in spec.rows:
         if row.label in spec.gap:
@@ -153,25 +158,28 @@ def gap_goal_note(spec: Spec, groups) -> str:
         return "–" if share is None else f"{100 * share:.0f}%"
 
     protocols = GAP_PROTOCOLS if spec.oracle else GAP_PROTOCOLS[:1]
+    over = f"the mean over the {len(spec.tasks)} tasks" if several else "its one task"
     listed = "; ".join(
         f"{label} {' / '.join(shown(m[key]) for key in protocols)}" for label, m in means.items()
     )
     line = (
-        f"Share of the gap closed, the mean over the {len(spec.tasks)} tasks (label-free"
+        f"Share of the gap closed, {over} (label-free"
         f"{' / oracle-selected' if spec.oracle else ''}): {listed or 'no row yet'}. {goal}, "
     )
-    if unjudged:
+    if named in unjudged or (unjudged and not named):
         return line + (
-            f"label-free: not judged yet ({', '.join(unjudged)}: no share on every task, "
-            "a task lacking runs or a gap)."
+            f"label-free: not judged yet ({named or ', '.join(unjudged)}: no share on every "
+            "task, a task lacking runs or a gap)."
         )
-    best = max(means, key=lambda label: means[label]["target_test_acc"])
+    best = named or max(means, key=lambda label: means[label]["target_test_acc"])
     share = means[best]["target_test_acc"]
     verdict = "reached" if share >= spec.gap_goal else "NOT reached"
-    return line + (
-        f"label-free: {verdict} ({best}, {shown(share)}; the best of {len(means)} rows, "
-        "picked on these test numbers)."
+    which = (
+        "the row the goal names"
+        if named
+        else (f"the best of {len(means)} rows, picked on these test numbers")
     )
+    return line + f"label-free: {verdict} ({best}, {shown(share)}; {which})."
 
 
 RESUMED = " (resumed)"

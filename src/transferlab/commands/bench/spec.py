@@ -34,6 +34,7 @@
     gap: [SourceOnly, oracle]                   # each row's share of the gap between two rows
     gap_goal: 0.3                               # and the best row's mean share over the
                                                 # tasks, against this goal
+    gap_goal_row: DANN                          # (or this row's, where the goal names one)
     columns:                                    # more test metrics of the same checkpoint
       - {title: BBSE re-weighted, metric: test/target_acc_bbse}   # or a run's field:
       - {title: labeled-val acc, metric: select_score}             # the selection score
@@ -59,7 +60,8 @@ from transferlab.evaluation.selection import label_free_validators
 SPECS = Path("benchmarks/specs")
 CHECKPOINT_OF = re.compile(r"\{checkpoint:([^}]+)\}")
 SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baseline"}
-SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "gap_goal", "threads", "options"}
+SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "gap_goal", "gap_goal_row"}
+SPEC_KEYS |= {"threads", "options"}
 SPEC_KEYS |= {"curve"}
 SPEC_KEYS |= {"borrow"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
@@ -126,6 +128,7 @@ class Spec:
     columns: list[dict[str, str]] = field(default_factory=list)  # title, metric
     gap: tuple[str, str] | None = None  # (low, high) row labels
     gap_goal: float | None = None  # the share of the gap the best row should close on average
+    gap_goal_row: str | None = None  # the row the goal is about, where not the best one
     threads: int | None = None
     options: dict = field(default_factory=dict)  # settings of the kind, for every row
     borrow: dict[str, tuple[str, str]] = field(default_factory=dict)  # task: (spec, its task)
@@ -223,6 +226,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         columns=read_columns(path, raw.get("columns") or []),
         gap=read_gap(path, raw.get("gap"), labels),
         gap_goal=read_gap_goal(path, raw, kind),
+        gap_goal_row=read_gap_goal_row(path, raw, labels),
         threads=raw.get("threads"),
         options=options,
         borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}, kind),
@@ -308,6 +312,18 @@ def read_gap_goal(path: Path, raw: dict, kind: str) -> float | None:
     if not 0 < goal <= 1:
         raise ValueError(f"{path}: gap_goal is a share between 0 and 1; got {goal!r}")
     return float(goal)
+
+
+def read_gap_goal_row(path: Path, raw: dict, labels: list[str]) -> str | None:
+    row = raw.get("gap_goal_row")
+    if row is None:
+        return None
+    if raw.get("gap_goal") is None:
+        raise ValueError(f"{path}: gap_goal_row names the row a gap_goal is about; add gap_goal")
+    between = [label for label in labels if label not in (raw.get("gap") or [])]
+    if row not in between:
+        raise ValueError(f"{path}: gap_goal_row is one of {between}; got {row!r}")
+    return row
 
 
 def read_columns(path: Path, columns: list) -> list[dict[str, str]]:
