@@ -166,19 +166,18 @@ def gap_goal_note(spec: Spec, groups) -> str:
         f"Share of the gap closed, {over} (label-free"
         f"{' / oracle-selected' if spec.oracle else ''}): {listed or 'no row yet'}. {goal}, "
     )
-    if named in unjudged or (unjudged and not named):
+    about = [named] if named else [*means, *unjudged]  # the rows the verdict reads
+    waiting = [label for label in about if label in unjudged]
+    if waiting:
         return line + (
-            f"label-free: not judged yet ({named or ', '.join(unjudged)}: no share on every "
-            "task, a task lacking runs or a gap)."
+            f"label-free: not judged yet ({', '.join(waiting)}: no share on every task, "
+            "a task lacking runs or a gap)."
         )
-    best = named or max(means, key=lambda label: means[label]["target_test_acc"])
+    best = max(about, key=lambda label: means[label]["target_test_acc"])
     share = means[best]["target_test_acc"]
     verdict = "reached" if share >= spec.gap_goal else "NOT reached"
-    which = (
-        "the row the goal names"
-        if named
-        else (f"the best of {len(means)} rows, picked on these test numbers")
-    )
+    picked = f"the best of {len(about)} rows, picked on these test numbers"
+    which = "the row the goal names" if named else picked
     return line + f"label-free: {verdict} ({best}, {shown(share)}; {which})."
 
 
