@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
-from transferlab.commands.bench.render import cell, table
+from transferlab.commands.bench.render import cell, table, versus
 from transferlab.commands.bench.runner import (
     KINDS,
     missing,
@@ -388,7 +388,17 @@ def test_a_row_measured_on_fewer_seeds_is_read_against_the_same_seeds(tmp_path):
     ]
     path.write_text(yaml.safe_dump(spec))
     shown = table(load_spec(str(path), root=ROOT), runs)
-    assert "| +10.00 (one seed: no spread) | 25% |" in shown
+    assert "| +10.00 (seed 0 alone: no spread) | 25% |" in shown
+
+
+def test_a_difference_without_spread_says_whether_it_pairs_a_seed_or_compares_means():
+    """One common seed is that seed's paired difference; rows with no common seed compare
+    means, and the two cells must not read the same."""
+    base = [{"seed": 0, "target_test_acc": 0.50}, {"seed": 1, "target_test_acc": 0.70}]
+    one_common = versus([{"seed": 1, "target_test_acc": 0.75}], base)
+    none_common = versus([{"seed": 2, "target_test_acc": 0.75}], base)
+    assert one_common == "+5.00 (seed 1 alone: no spread)"
+    assert none_common == "+15.00 (means, one run on a side: no spread)"
 
 
 def test_a_kind_reads_its_declared_options_with_the_spec_and_row_values_over_them(tmp_path):

@@ -62,8 +62,9 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     Runs of the same seeds are paired (the same data split, the same initialisation where
     the networks match): the cell is the mean ± std of the per-seed differences, and an
     effect only when every seed agrees on its sign and the mean clears the spread. One
-    common seed gives that seed's difference, with no spread. Rows without common seeds
-    compare means, against the larger standard deviation of the two.
+    common seed gives that seed's difference, with no spread, and names the seed. Rows
+    without common seeds compare means, against the larger standard deviation of the two;
+    a side with one run has no spread, and the cell says that it compares means.
     """
     if base is None:
         return "–"
@@ -74,10 +75,11 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
         mean, spread, effect = paired([ours[s] for s in common], [theirs[s] for s in common])
         return f"{mean:+.2f} ± {spread:.2f}" + ("" if effect else " (within noise)")
     if common:  # a row measured so far on one seed the baseline also has
-        return f"{ours[common[0]] - theirs[common[0]]:+.2f} (one seed: no spread)"
+        seed = common[0]
+        return f"{ours[seed] - theirs[seed]:+.2f} (seed {seed} alone: no spread)"
     difference = mean_std(list(ours.values()))[0] - mean_std(list(theirs.values()))[0]
     if len(ours) < 2 or len(theirs) < 2:
-        return f"{difference:+.2f} (one seed: no spread)"
+        return f"{difference:+.2f} (means, one run on a side: no spread)"
     spread = max(mean_std(list(ours.values()))[1], mean_std(list(theirs.values()))[1])
     return f"{difference:+.2f}" + (" (within noise)" if abs(difference) <= spread else "")
 
