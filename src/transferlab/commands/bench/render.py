@@ -13,6 +13,7 @@ import re
 import statistics
 from pathlib import Path
 
+from transferlab.commands.bench.remeasure import replaced, replaced_note
 from transferlab.commands.bench.runner import STORE, stored, strict, table_of
 from transferlab.commands.bench.spec import DEFAULT_TASK, Spec, load_spec
 
@@ -294,10 +295,13 @@ def table(spec: Spec, runs: list[dict]) -> str:
 
 def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     """Write the spec's results JSON and table from its stored runs (runs measured before
-    the store existed are kept from the results file, marked 'unrecorded')."""
-    runs = dict(legacy_runs(spec, results))
-    runs.update(stored(spec, store))
+    the store existed are kept from the results file, marked 'unrecorded'; a stored run
+    that replaces the file's run of another commit is recorded under 'replaced')."""
+    earlier, own = legacy_runs(spec, results), stored(spec, store)
+    runs = {**earlier, **own}
     runs.update(borrowed_runs(spec, store, results))
+    swaps = replaced(earlier, own, kept_replacements(spec, results))
+    swaps = {key: pair for key, pair in swaps.items() if key in runs}
     ordered = [r for _, _, mine in grouped(spec, list(runs.values())) for r in mine]
     if not ordered:
         raise ValueError(f"{spec.name}: no finished runs; run `transferlab bench run {spec.name}`")
@@ -311,7 +315,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
             {(r.get("provenance") or {}).get("commit", "unrecorded") for r in ordered}
         ),
         "runs": ordered,
-    }
+    } | ({"replaced": swaps} if swaps else {})
     (results / f"{spec.name}.json").write_text(
         json.dumps(strict(payload), indent=1, allow_nan=False) + "\n"
     )
@@ -320,6 +324,8 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
     if spec.curve and any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
+    if swaps:
+        text += "\n\n" + replaced_note(swaps)
     markdown.write_text(text + "\n")
     return markdown
 
@@ -394,6 +400,13 @@ def borrowed_runs(spec: Spec, store: Path, results: Path) -> dict[str, dict]:
             if run["task"] == task and config_of.get(run["label"]) == run.get("config"):
                 found[f"{shown}/{key}"] = {**run, "task": shown, "borrowed_from": name}
     return found
+
+
+def kept_replacements(spec: Spec, results: Path) -> dict:
+    """The runs the previous results file records as replaced (see ``remeasure``)."""
+    path = results / f"{spec.name}.json"
+    payload = json.loads(path.read_text()) if path.is_file() else {}
+    return payload.get("replaced", {}) if isinstance(payload, dict) else {}
 
 
 def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
