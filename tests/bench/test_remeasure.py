@@ -49,7 +49,7 @@ def test_runs_measured_again_replace_the_old_ones_and_the_table_says_how_they_mo
     pair = payload["replaced"]["low__seed1"]
     assert (pair["old"], pair["new"], pair["old_commit"], pair["new_commit"]) == (60, 65, OLD, NEW)
     note = (results / "tiny.md").read_text()
-    assert "Measured again: 2 runs replace the same rows' and seeds' runs of an earlier " in note
+    assert "Measured again: 2 runs replace the runs of the same rows and seeds in an " in note
     assert "(commit aaaaaaa)" in note
     assert "mean +2.50, from +0.00 (low, seed 0) to +5.00 (low, seed 1); 1 of 2 repeated" in note
 

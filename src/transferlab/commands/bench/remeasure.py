@@ -71,8 +71,8 @@ def replaced_note(pairs: dict) -> str:
         return f"{task}{p['label']}, seed {p['seed']}"
 
     return (
-        f"Measured again: {len(moved)} runs replace the same rows' and seeds' runs of an "
-        f"earlier measurement (commit {old_commits}). Seed for seed, new minus old "
+        f"Measured again: {len(moved)} runs replace the runs of the same rows and seeds in an "
+        f"earlier results file (commit {old_commits}). Seed for seed, new minus old "
         f"({metrics}, in points): mean {statistics.mean(differences):+.2f}, "
         f"from {differences[0]:+.2f} ({where(moved[0])}) to {differences[-1]:+.2f} "
         f"({where(moved[-1])}); {exact} of {len(moved)} repeated exactly."
