@@ -20,7 +20,13 @@ import sys
 from pathlib import Path
 
 from transferlab.commands.bench.render import fill_blocks, render
-from transferlab.commands.bench.runner import missing, run_in_processes, run_spec, unmet_needs
+from transferlab.commands.bench.runner import (
+    missing,
+    run_in_processes,
+    run_spec,
+    trained_as,
+    unmet_needs,
+)
 from transferlab.commands.bench.spec import all_specs, load_spec
 from transferlab.commands.options import command_parser, parse
 
@@ -99,7 +105,9 @@ def run(spec, args) -> None:
     print(f"{spec.name}: {len(todo)} of {len(spec.runs(seeds))} runs to do")
     if args.dry_run:
         for item in todo:
-            print(f"  {item.key}: {item.row.config} {' '.join(item.overrides)}")
+            twin = trained_as(spec, item)
+            kept = f" (the run {twin}: kept from it, not trained again)" if twin else ""
+            print(f"  {item.key}: {item.row.config} {' '.join(item.overrides)}{kept}")
         return
     if args.workers > 1 and not args.worker:
         run_in_processes(spec, seeds, args.workers)

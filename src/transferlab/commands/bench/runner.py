@@ -146,6 +146,14 @@ def run_spec(
             continue
         if max_runs is not None and len(finished) >= max_runs:
             break
+        twin = trained_twin(spec, run, done)
+        if twin is not None:  # the same command trained under another key: not again
+            trained = twin.get("same_run_as", twin["key"])
+            record = {**twin, "key": run.key, "label": run.row.label, "task": run.task}
+            write_run(store / spec.name / f"{run.key}.json", record | {"same_run_as": trained})
+            done, finished = done_here(spec, store), [*finished, run.key]
+            print(f"{spec.name}: {run.key} is the run {trained}: kept, not trained again")
+            continue
         if run.row.env and not only:
             run_in_its_environment(spec, run)
             done, finished = done_here(spec, store), [*finished, run.key]
@@ -178,6 +186,27 @@ def run_spec(
         print(f"{spec.name}: {run.key} done ({record['wall_seconds']:.0f} s)", flush=True)
     torch.set_num_threads(default_threads)
     return finished
+
+
+def twins(spec: Spec, run: Run) -> list[str]:
+    """The keys of the runs of ``spec``'s other tasks whose identity (config, effective
+    overrides, seed, how it is measured) is ``run``'s, in run order. Two rows of one task
+    are never twins: a row that repeats another is there to measure the repeat."""
+    if run.identity is None:
+        return []
+    return [o.key for o in spec.runs() if o.task != run.task and o.identity == run.identity]
+
+
+def trained_as(spec: Spec, run: Run) -> str | None:
+    """The key of the earlier twin that trains for ``run`` (see ``twins``), or None."""
+    order = [o.key for o in spec.runs()]
+    earlier = [key for key in twins(spec, run) if order.index(key) < order.index(run.key)]
+    return earlier[0] if earlier else None
+
+
+def trained_twin(spec: Spec, run: Run, done: dict[str, dict]) -> dict | None:
+    """A finished twin of ``run`` (see ``twins``), or None."""
+    return next((done[key] for key in twins(spec, run) if key in done), None)
 
 
 def bench_run_command(spec: Spec, *options: str) -> list[str]:

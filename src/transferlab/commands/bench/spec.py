@@ -102,11 +102,37 @@ class Run:
         return self.row.options
 
     @property
+    def identity(self) -> tuple | None:
+        """What decides the run's result. Two runs of a spec with the same identity train
+        the same thing (a task override that the row sets back, for one), so the runner
+        trains it once. None for a row that names another row's checkpoint: it trains on
+        its own task's checkpoint, never the same as another task's run."""
+        if self.row.needs():
+            return None
+        options = tuple(sorted((k, repr(v)) for k, v in self.options.items()))
+        environment = tuple(sorted(self.row.env.items()))
+        shape = (self.row.kind, self.row.threads, options, environment)
+        return (self.row.config, effective(self.overrides), self.seed, shape)
+
+    @property
     def key(self) -> str:
         slug = f"{self.row.label}__seed{self.seed}"
         if self.task != DEFAULT_TASK:
             slug = f"{self.task}__{slug}"
         return re.sub(r"[^A-Za-z0-9_.+-]+", "_", slug.replace("→", "to"))
+
+
+SCALAR_SETTING = re.compile(r"(--\w+(?:\.\w+)+)=[\w.+-]*")  # --trainer.max_epochs=20
+
+
+def effective(overrides: tuple[str, ...]) -> tuple[str, ...]:
+    """The overrides less each scalar setting of a dotted key that a later one sets again
+    (the command line's last value wins). Everything else keeps its place: ``--config``
+    files apply one after another, and a class or dict value may merge with a later one."""
+    keys = [m.group(1) if (m := SCALAR_SETTING.fullmatch(o)) else None for o in overrides]
+    return tuple(
+        o for i, o in enumerate(overrides) if keys[i] is None or keys[i] not in keys[i + 1 :]
+    )
 
 
 @dataclass
