@@ -32,6 +32,18 @@ PACKAGES = (
 )
 
 
+UNRECORDED = "unrecorded"  # the commit of a run measured before the runner kept provenance
+
+
+def commit_of(run: dict) -> str:
+    """The commit that measured a stored run."""
+    return (run.get("provenance") or {}).get("commit", UNRECORDED)
+
+
+def short_commit(commit: str) -> str:
+    return commit if commit == UNRECORDED else commit[:7]
+
+
 def git(*args: str, cwd: Path | None = None) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 else ""

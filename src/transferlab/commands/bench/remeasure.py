@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import statistics
 
-
-def commit_of(run: dict) -> str:
-    return (run.get("provenance") or {}).get("commit", "unrecorded")
-
-
-def short(commit: str) -> str:
-    return commit if commit == "unrecorded" else commit[:7]
+from transferlab.commands.bench.provenance import commit_of, short_commit
 
 
 def headline(run: dict) -> tuple[str, float] | None:
@@ -62,7 +56,7 @@ def replaced_note(pairs: dict) -> str:
         return ""
     moved = sorted(pairs.values(), key=lambda p: p["new"] - p["old"])
     differences = [p["new"] - p["old"] for p in moved]
-    old_commits = ", ".join(sorted({short(p["old_commit"]) for p in moved}))
+    old_commits = ", ".join(sorted({short_commit(p["old_commit"]) for p in moved}))
     metrics = " / ".join(sorted({p["metric"] for p in moved}))
     exact = sum(abs(d) < 1e-6 for d in differences)
 

@@ -13,6 +13,7 @@ import re
 import statistics
 from pathlib import Path
 
+from transferlab.commands.bench.provenance import UNRECORDED, commit_of, short_commit
 from transferlab.commands.bench.remeasure import replaced, replaced_note
 from transferlab.commands.bench.runner import STORE, stored, strict, table_of
 from transferlab.commands.bench.spec import DEFAULT_TASK, Spec, load_spec
@@ -210,8 +211,7 @@ def resumed_note(shown: list[dict]) -> str:
 
 
 def commits(mine: list[dict]) -> str:
-    found = sorted({(r.get("provenance") or {}).get("commit", "unrecorded") for r in mine})
-    found = [c if c == "unrecorded" else c[:7] for c in found]
+    found = [short_commit(c) for c in sorted({commit_of(r) for r in mine})]
     dirty = any((r.get("provenance") or {}).get("dirty") for r in mine)
     return ", ".join(found) + (" (dirty)" if dirty else "")
 
@@ -311,9 +311,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
         "title": spec.title,
         "spec_file": str(spec.path),
         "rendered": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commits": sorted(
-            {(r.get("provenance") or {}).get("commit", "unrecorded") for r in ordered}
-        ),
+        "commits": sorted({commit_of(r) for r in ordered}),
         "runs": ordered,
     } | ({"replaced": swaps} if swaps else {})
     (results / f"{spec.name}.json").write_text(
@@ -402,18 +400,22 @@ def borrowed_runs(spec: Spec, store: Path, results: Path) -> dict[str, dict]:
     return found
 
 
+def previous_results(spec: Spec, results: Path) -> dict | list | None:
+    """The spec's results file as the last render (or an old script) wrote it."""
+    path = results / f"{spec.name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def kept_replacements(spec: Spec, results: Path) -> dict:
     """The runs the previous results file records as replaced (see ``remeasure``)."""
-    path = results / f"{spec.name}.json"
-    payload = json.loads(path.read_text()) if path.is_file() else {}
+    payload = previous_results(spec, results)
     return payload.get("replaced", {}) if isinstance(payload, dict) else {}
 
 
 def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
-    path = results / f"{spec.name}.json"
-    if not path.is_file():
+    payload = previous_results(spec, results)
+    if payload is None:
         return {}
-    payload = json.loads(path.read_text())
     runs = payload.get("runs", payload) if isinstance(payload, dict) else payload
     if not isinstance(runs, list):  # a script's own layout, not runs: nothing to keep
         return {}
@@ -436,7 +438,7 @@ def legacy_runs(spec: Spec, results: Path) -> dict[str, dict]:
             record["target_test_acc"] = record.pop("test_acc")
         if "provenance" not in record:  # measured by a script, before the spec existed
             as_run = {"config_as_run": run.get("config"), "overrides_as_run": run.get("overrides")}
-            record["provenance"] = {"commit": "unrecorded", **recorded, **as_run}
+            record["provenance"] = {"commit": UNRECORDED, **recorded, **as_run}
         found[match.key] = record
     return found
 

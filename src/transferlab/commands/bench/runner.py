@@ -199,9 +199,9 @@ def twins(spec: Spec, run: Run) -> list[str]:
 
 def trained_as(spec: Spec, run: Run) -> str | None:
     """The key of the earlier twin that trains for ``run`` (see ``twins``), or None."""
-    order = [o.key for o in spec.runs()]
-    earlier = [key for key in twins(spec, run) if order.index(key) < order.index(run.key)]
-    return earlier[0] if earlier else None
+    keys = [o.key for o in spec.runs()]
+    before = set(keys[: keys.index(run.key)])
+    return next((key for key in twins(spec, run) if key in before), None)
 
 
 def trained_twin(spec: Spec, run: Run, done: dict[str, dict]) -> dict | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from transferlab.commands.bench.provenance import commit_of, short_commit
 from transferlab.commands.bench.runner import KINDS, train
 from transferlab.commands.bench.spec import Run, Spec
 
@@ -27,7 +28,7 @@ def parity_table(spec: Spec, runs: list[dict], figures: Path) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for run in runs:
-        commit = (run.get("provenance") or {}).get("commit", "unrecorded")[:7]
+        commit = short_commit(commit_of(run))
         for row in run["parity"]:
             lines.append(
                 f"| {run['source']} | {row['model']} | {row['test_split']} | "
