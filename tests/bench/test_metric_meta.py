@@ -87,6 +87,7 @@ def test_retrieval_few_shot_and_sinusoid_rows_make_one_table(tmp_path, monkeypat
     # it (the untrained network) are references
     assert table.count("- P@1: Triplet (semi-hard) ") == 1
     assert table.count("- MAP@R: Triplet (semi-hard) ") == 1
+    assert table.count("- verification AUC: Triplet (semi-hard) ") == 1
     assert "- P@1: Untrained" not in table and "the softmax embedding" in table
     assert "| 5-way 1-shot | ProtoNet | " in table
     assert "held-out accuracy (± 95% CI over 10 episodes)" in table  # the run's test episodes

@@ -34,7 +34,11 @@ RETRIEVAL = {  # column -> test metric (P@1 is the run's target_test_acc)
     "MAP@R": "test/target_map_at_r",
     "verification AUC": "test/target_verification_auc",
 }
-VERDICTS = {"P@1": "target_test_acc", "MAP@R": "test/target_map_at_r"}
+VERDICTS = {
+    "P@1": "target_test_acc",
+    "MAP@R": "test/target_map_at_r",
+    "verification AUC": "test/target_verification_auc",
+}
 FEW_SHOT_CI = "test/target_acc_ci95"
 
 
@@ -79,8 +83,8 @@ def verdict(name: str, label: str, ours: list[float], baseline: str, theirs: lis
 
 
 def retrieval_verdicts(spec: Spec, groups) -> list[str]:
-    """Each embedding listed after the spec's baseline against it, seed by seed, on P@1
-    and MAP@R (the rows before it, such as the untrained network, are references)."""
+    """Each embedding listed after the spec's baseline against it, seed by seed, on P@1,
+    MAP@R and verification AUC (the rows before it, such as the untrained network, are references)."""
     labels = [label for _, label, _ in groups]
     base = next((b for b in spec.baseline if b in labels), None)
     if base is None:
