@@ -28,6 +28,8 @@ PACKAGES = (
     "chatterbot-corpus",
     "setfit",
     "sentence-transformers",
+    "dalib",
+    "pytorch-adapt",
     "transferlab",
 )
 
