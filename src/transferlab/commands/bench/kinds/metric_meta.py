@@ -84,7 +84,8 @@ def verdict(name: str, label: str, ours: list[float], baseline: str, theirs: lis
 
 def retrieval_verdicts(spec: Spec, groups) -> list[str]:
     """Each embedding listed after the spec's baseline against it, seed by seed, on P@1,
-    MAP@R and verification AUC (the rows before it, such as the untrained network, are references)."""
+    MAP@R and verification AUC (the rows before it, such as the untrained network, are
+    references)."""
     labels = [label for _, label, _ in groups]
     base = next((b for b in spec.baseline if b in labels), None)
     if base is None:
