@@ -364,6 +364,50 @@ def test_a_gap_goal_is_judged_on_the_best_rows_share_averaged_over_the_tasks(tmp
     assert "label-free: not judged yet (b: no share on every task" in shown
 
 
+def test_pairs_are_listed_per_task_under_both_protocols(tmp_path):
+    """Rendering only: ``pairs`` lists the first row minus the second, paired by seed, for
+    the checkpoints as selected and the oracle-selected ones, marked by the rule of 'vs
+    baseline'; a task lacking one of the rows lists nothing for it. Here a is ahead of b
+    on both seeds as selected (+2 and +4: an effect) and, oracle-selected, +3 and -1
+    (signs disagree: within noise)."""
+    path = tiny_spec(tmp_path, seeds=(0, 1))
+    spec = yaml.safe_load(path.read_text())
+    config = spec["rows"][0]["config"]
+    spec["rows"] = [{"label": label, "config": config} for label in ("a", "b")]
+    spec |= {"tasks": {"t1": [], "t2": []}, "oracle": True, "pairs": [["a", "b"]]}
+    del spec["baseline"]
+    values = {  # (label, seed): (as selected, oracle-selected)
+        ("a", 0): (0.62, 0.63), ("a", 1): (0.64, 0.59),
+        ("b", 0): (0.60, 0.60), ("b", 1): (0.60, 0.60),
+    }  # fmt: skip
+    runs = [
+        {
+            "task": "t1",
+            "label": label,
+            "seed": seed,
+            "protocol": "source_val_acc",
+            "target_test_acc": selected,
+            "oracle_target_test_acc": oracle,
+            "fit_seconds": 1.0,
+        }
+        for (label, seed), (selected, oracle) in values.items()
+    ]
+    runs.append(runs[0] | {"task": "t2"})  # t2 has row a only
+    path.write_text(yaml.safe_dump(spec))
+    shown = table(load_spec(str(path), root=ROOT), runs)
+    assert "- t1: a − b: +3.00 ± 1.41 as selected; +1.00 ± 2.83 (within noise) oracle-selected" in (
+        shown
+    )
+    assert "- t2:" not in shown
+    for pairs, message in (
+        ([["a", "a"]], r"pairs holds \[row, other row\] lists; got \['a', 'a'\]"),
+        ([["a", "c"]], r"pairs \['a', 'c'\] names a row that is not one of \['a', 'b'\]"),
+    ):
+        path.write_text(yaml.safe_dump(spec | {"pairs": pairs}))
+        with pytest.raises(ValueError, match=f"tiny.yaml: {message}"):
+            load_spec(str(path), root=ROOT)
+
+
 def test_a_row_measured_on_fewer_seeds_is_read_against_the_same_seeds(tmp_path):
     """A partial table: row a has seed 0 only, the baseline (low) row seeds 0 and 1, far
     apart. Its difference and its gap share use seed 0's runs of the other rows, not their

@@ -58,8 +58,9 @@ def paired(ours: list[float], theirs: list[float]) -> tuple[float, float, bool]:
     return mean, spread, len(differences) > 1 and agree and abs(mean) > spread
 
 
-def versus(mine: list[dict], base: list[dict] | None) -> str:
-    """The difference to the baseline row, and whether it stands above seed noise.
+def versus(mine: list[dict], base: list[dict] | None, key: str = "target_test_acc") -> str:
+    """The difference to the baseline row in ``key`` (the label-free choice's target test
+    accuracy unless said otherwise), and whether it stands above seed noise.
 
     Runs of the same seeds are paired (the same data split, the same initialisation where
     the networks match): the cell is the mean ± std of the per-seed differences, and an
@@ -70,8 +71,10 @@ def versus(mine: list[dict], base: list[dict] | None) -> str:
     """
     if base is None:
         return "–"
-    ours = {r["seed"]: 100 * r["target_test_acc"] for r in mine}
-    theirs = {r["seed"]: 100 * r["target_test_acc"] for r in base}
+    ours = {r["seed"]: 100 * r[key] for r in mine if r.get(key) is not None}
+    theirs = {r["seed"]: 100 * r[key] for r in base if r.get(key) is not None}
+    if not ours or not theirs:
+        return "–"
     common = sorted(set(ours) & set(theirs))
     if len(common) > 1:
         mean, spread, effect = paired([ours[s] for s in common], [theirs[s] for s in common])
@@ -287,10 +290,39 @@ def table(spec: Spec, runs: list[dict]) -> str:
     for shown, (lender, task) in spec.borrow.items():
         note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
     gap_note = gap_goal_note(spec, groups)
+    listed = pair_lines(spec, groups)
     return "\n".join(
         [*([spec.caption, ""] if spec.caption else []), note, "", *lines]
         + (["", gap_note] if gap_note else [])
+        + (["", *listed] if listed else [])
     )
+
+
+def pair_lines(spec: Spec, groups) -> list[str]:
+    """The spec's ``pairs``, per task that has both rows: the first row minus the second by
+    the rule of 'vs baseline', for the checkpoints the rows' protocols chose and, in a
+    spec with ``oracle``, for the oracle-selected ones, so a claim about two rows that are
+    not a row and its baseline is read off the table too, under either protocol."""
+    if not spec.pairs:
+        return []
+    keys = {"target_test_acc": "as selected"}
+    keys |= {"oracle_target_test_acc": "oracle-selected"} if spec.oracle else {}
+    lines = [
+        "Pairs, seed by seed (the first row minus the second, in points; 'within noise' by "
+        "the rule of 'vs baseline'):",
+        "",  # a list starts after a blank line in Markdown
+    ]
+    for task in spec.shown_tasks:
+        runs = {label: mine for t, label, mine in groups if t == task}
+        where = "" if task == DEFAULT_TASK else f"{task}: "
+        for first, second in spec.pairs:
+            if first in runs and second in runs:
+                cells = "; ".join(
+                    f"{versus(runs[first], runs[second], key)} {shown}"
+                    for key, shown in keys.items()
+                )
+                lines.append(f"- {where}{first} − {second}: {cells}")
+    return lines if len(lines) > 2 else []
 
 
 def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:

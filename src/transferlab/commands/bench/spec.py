@@ -35,6 +35,8 @@
     gap_goal: 0.3                               # and the best row's mean share over the
                                                 # tasks, against this goal
     gap_goal_row: DANN                          # (or this row's, where the goal names one)
+    pairs: [[JAN, DAN]]                         # more paired differences, listed under the
+                                                # table (first row minus second, per task)
     columns:                                    # more test metrics of the same checkpoint
       - {title: BBSE re-weighted, metric: test/target_acc_bbse}   # or a run's field:
       - {title: labeled-val acc, metric: select_score}             # the selection score
@@ -63,7 +65,7 @@ SPEC_KEYS = {"title", "caption", "seeds", "overrides", "tasks", "rows", "baselin
 SPEC_KEYS |= {"oracle", "validators", "kind", "columns", "gap", "gap_goal", "gap_goal_row"}
 SPEC_KEYS |= {"threads", "options"}
 SPEC_KEYS |= {"curve"}
-SPEC_KEYS |= {"borrow"}
+SPEC_KEYS |= {"borrow", "pairs"}
 ROW_KEYS = {"label", "config", "overrides", "tasks", "as_written", "threads", "env", "kind"}
 ROW_KEYS |= {"options", "seeds"}
 DEFAULT_TASK = "-"
@@ -158,6 +160,7 @@ class Spec:
     threads: int | None = None
     options: dict = field(default_factory=dict)  # settings of the kind, for every row
     borrow: dict[str, tuple[str, str]] = field(default_factory=dict)  # task: (spec, its task)
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (row, row it is read against)
 
     @property
     def shown_tasks(self) -> list[str]:
@@ -253,6 +256,7 @@ def load_spec(name_or_path: str, root: Path = Path(".")) -> Spec:
         gap=read_gap(path, raw.get("gap"), labels),
         gap_goal=read_gap_goal(path, raw, kind),
         gap_goal_row=read_gap_goal_row(path, raw, labels),
+        pairs=read_pairs(path, raw.get("pairs") or [], labels),
         threads=raw.get("threads"),
         options=options,
         borrow=read_borrow(path, root, raw.get("borrow"), raw.get("tasks") or {}, kind),
@@ -321,6 +325,16 @@ def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
     if not isinstance(gap, list) or len(gap) != 2 or not set(gap) <= set(labels):
         raise ValueError(f"{path}: gap is [low row, high row], two of {labels}; got {gap!r}")
     return gap[0], gap[1]
+
+
+def read_pairs(path: Path, pairs: list, labels: list[str]) -> list[tuple[str, str]]:
+    """``[[row, row], ...]``: two different rows each, the first read against the second."""
+    for pair in pairs:
+        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
+            raise ValueError(f"{path}: pairs holds [row, other row] lists; got {pair!r}")
+        if not set(pair) <= set(labels):
+            raise ValueError(f"{path}: pairs {pair} names a row that is not one of {labels}")
+    return [(first, second) for first, second in pairs]
 
 
 def read_gap_goal(path: Path, raw: dict, kind: str) -> float | None:
