@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
-from transferlab.commands.bench.render import cell, table, versus
+from transferlab.commands.bench.render import cell, grouped, pair_lines, table, versus
 from transferlab.commands.bench.runner import (
     KINDS,
     missing,
@@ -394,7 +394,8 @@ def test_pairs_are_listed_per_task_under_both_protocols(tmp_path):
     ]
     runs.append(runs[0] | {"task": "t2"})  # t2 has row a only
     path.write_text(yaml.safe_dump(spec))
-    shown = table(load_spec(str(path), root=ROOT), runs)
+    loaded = load_spec(str(path), root=ROOT)
+    shown = "\n".join(pair_lines(loaded, grouped(loaded, runs)))
     assert "- t1: a − b: +3.00 ± 1.41 as selected; +1.00 ± 2.83 (within noise) oracle-selected" in (
         shown
     )

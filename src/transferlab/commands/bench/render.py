@@ -290,11 +290,9 @@ def table(spec: Spec, runs: list[dict]) -> str:
     for shown, (lender, task) in spec.borrow.items():
         note += f" '{shown}': the runs of {lender}'s task '{task}', not run by this spec."
     gap_note = gap_goal_note(spec, groups)
-    listed = pair_lines(spec, groups)
     return "\n".join(
         [*([spec.caption, ""] if spec.caption else []), note, "", *lines]
         + (["", gap_note] if gap_note else [])
-        + (["", *listed] if listed else [])
     )
 
 
@@ -352,6 +350,9 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     markdown = results / f"{spec.name}.md"
     own_table = table_of(spec.kind)
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
+    listed = pair_lines(spec, grouped(spec, ordered))
+    if listed:  # under any kind's table whose runs have a target test accuracy
+        text += "\n\n" + "\n".join(listed)
     if spec.curve and any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")
     if swaps:
