@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 from transferlab.checkpoints import load_file
 from transferlab.commands.bench.command import main
 from transferlab.commands.bench.curves import EpochTestAccuracy, selected_by_epoch
+from transferlab.commands.bench.provenance import UNRECORDED, commit_of
 from transferlab.commands.bench.render import cell, grouped, pair_lines, table, versus
 from transferlab.commands.bench.runner import (
     KINDS,
@@ -551,6 +552,22 @@ def test_results_hold_one_json_and_one_table_per_spec_plus_its_plots_and_runs_na
         if results.is_file():
             for run in json.loads(results.read_text())["runs"]:
                 assert (ROOT / run["config"]).is_file(), (spec.name, run["config"])
+
+
+def test_every_run_a_table_shows_is_stored_so_a_fresh_clone_has_nothing_left_to_run():
+    """A results file is rendered from the store: each run it shows that the runner
+    measured (its provenance names a commit) has its record under runs/bench/<spec>/, so
+    `transferlab bench run` on a fresh clone trains only what the table lacks, not runs
+    whose numbers are already there. Borrowed runs live in their lender's store."""
+    for spec in all_specs(ROOT):
+        results = RESULTS / f"{spec.name}.json"
+        if not results.is_file():
+            continue
+        have = stored(spec, ROOT / "runs" / "bench")
+        for run in json.loads(results.read_text())["runs"]:
+            if "borrowed_from" in run or commit_of(run) == UNRECORDED:
+                continue
+            assert have.get(run["key"]) == run, (spec.name, run["key"])
 
 
 def test_results_files_are_strict_json():
