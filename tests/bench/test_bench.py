@@ -54,7 +54,7 @@ def tiny_spec(folder, epochs=1, seeds=(0, 1), rows=2):
     return path
 
 
-def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatch):
+def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     spec = load_spec(str(tiny_spec(tmp_path)), root=ROOT)
     assert run_spec(spec, max_runs=1) == ["source-only__seed0"]  # stopped after one run
@@ -63,6 +63,11 @@ def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatc
     main(["run", str(spec.path), "--seeds", "0"])  # resumes: only DANN seed 0 is left
     assert first.stat().st_mtime_ns == written
     main(["run", str(spec.path), "--workers", "2"])  # seed 1 in two processes
+    capsys.readouterr()
+    main(["run", str(spec.path)])  # nothing left: it says where the runs are
+    assert "tiny: 0 of 4 runs to do (all stored in runs/bench/tiny/: move them out to measure" in (
+        capsys.readouterr().out
+    )
     main(["render", str(spec.path)])
     results = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())
     assert [(r["label"], r["seed"]) for r in results["runs"]] == [

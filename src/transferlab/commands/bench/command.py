@@ -21,6 +21,7 @@ from pathlib import Path
 
 from transferlab.commands.bench.render import fill_blocks, render
 from transferlab.commands.bench.runner import (
+    STORE,
     missing,
     run_in_processes,
     run_spec,
@@ -102,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
 def run(spec, args) -> None:
     seeds = list(args.seeds) if args.seeds else None
     todo = missing(spec, seeds)
-    print(f"{spec.name}: {len(todo)} of {len(spec.runs(seeds))} runs to do")
+    total = len(spec.runs(seeds))
+    again = f" (all stored in {STORE / spec.name}/: move them out to measure again)"
+    print(f"{spec.name}: {len(todo)} of {total} runs to do" + ("" if todo or not total else again))
     if args.dry_run:
         for item in todo:
             twin = trained_as(spec, item)
