@@ -26,6 +26,8 @@ from transferlab.commands.bench.runner import (
 )
 from transferlab.commands.bench.spec import all_specs, load_spec
 
+SUPERSEDED = "superseded/*.json"  # a re-measured table's old records (development.md)
+
 TINY = [
     "--trainer.limit_train_batches=3",
     "--trainer.limit_val_batches=2",
@@ -65,9 +67,11 @@ def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatc
     main(["run", str(spec.path), "--workers", "2"])  # seed 1 in two processes
     capsys.readouterr()
     main(["run", str(spec.path)])  # nothing left: it says where the runs are
-    assert "tiny: 0 of 4 runs to do (all stored in runs/bench/tiny/: move them out to measure" in (
+    assert "tiny: 0 of 4 runs to do (all stored; to measure again, move them into runs/bench/" in (
         capsys.readouterr().out
     )
+    with_pairs = yaml.safe_load(spec.path.read_text()) | {"pairs": [["DANN", "source-only"]]}
+    spec.path.write_text(yaml.safe_dump(with_pairs))  # listed under the table by render
     main(["render", str(spec.path)])
     results = json.loads((tmp_path / "benchmarks/results/tiny.json").read_text())
     assert [(r["label"], r["seed"]) for r in results["runs"]] == [
@@ -89,6 +93,7 @@ def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatc
         assert run["wall_seconds"] > 0 and run["test_images"]["target"] > 0
     table = (tmp_path / "benchmarks/results/tiny.md").read_text()
     assert "| DANN |" in table and " ± " in table and "| 2 |" in table  # two seeds a row
+    assert "\n- DANN − source-only: " in table
 
 
 class KilledAfterFirstEpoch(L.Callback):
@@ -371,11 +376,11 @@ def test_a_gap_goal_is_judged_on_the_best_rows_share_averaged_over_the_tasks(tmp
 
 
 def test_pairs_are_listed_per_task_under_both_protocols(tmp_path):
-    """Rendering only: ``pairs`` lists the first row minus the second, paired by seed, for
-    the checkpoints as selected and the oracle-selected ones, marked by the rule of 'vs
-    baseline'; a task lacking one of the rows lists nothing for it. Here a is ahead of b
-    on both seeds as selected (+2 and +4: an effect) and, oracle-selected, +3 and -1
-    (signs disagree: within noise)."""
+    """``pairs`` lists the first row minus the second, paired by seed, for the checkpoints
+    as selected and the oracle-selected ones, by the rule of 'vs baseline'; a task lacking
+    one of the rows lists nothing for it. Here a is ahead of b on both seeds as selected
+    (+2 and +4: an effect) and, oracle-selected, +3 and -1 (signs disagree: within noise).
+    Where a run lacks the oracle value the cell says it read only the seeds that have it."""
     path = tiny_spec(tmp_path, seeds=(0, 1))
     spec = yaml.safe_load(path.read_text())
     config = spec["rows"][0]["config"]
@@ -406,9 +411,26 @@ def test_pairs_are_listed_per_task_under_both_protocols(tmp_path):
         shown
     )
     assert "- t2:" not in shown
+    # one task (no prefix), and seed 1 of a measured before the oracle column existed
+    one_task = [r | {"task": "-"} for r in runs[:4]]
+    one_task[1] = {k: v for k, v in one_task[1].items() if k != "oracle_target_test_acc"}
+    del spec["tasks"]
+    path.write_text(yaml.safe_dump(spec))
+    loaded = load_spec(str(path), root=ROOT)
+    shown = "\n".join(pair_lines(loaded, grouped(loaded, one_task)))
+    assert (
+        "\n- a − b: +3.00 ± 1.41 as selected; +3.00 (seed 0 alone: no spread) (only the seeds"
+        in (shown)
+    )
     for pairs, message in (
-        ([["a", "a"]], r"pairs holds \[row, other row\] lists; got \['a', 'a'\]"),
-        ([["a", "c"]], r"pairs \['a', 'c'\] names a row that is not one of \['a', 'b'\]"),
+        ("a", r"pairs is a list of \[row, other row\] lists, e.g. \[\[JAN, DAN\]\]; got 'a'"),
+        (["a", "b"], r"pairs is a list of \[row, other row\] lists, e.g. .*; got 'a'"),
+        (
+            [[["a"], "b"]],
+            r"pairs is a list of \[row, other row\] lists, e.g. .*; got \[\['a'\], 'b'\]",
+        ),
+        ([["a", "a"]], r"pairs \['a', 'a'\] names one row twice; name two different rows"),
+        ([["a", "c"]], r"pairs names 'c', which is not a row; rows: \['a', 'b'\]"),
     ):
         path.write_text(yaml.safe_dump(spec | {"pairs": pairs}))
         with pytest.raises(ValueError, match=f"tiny.yaml: {message}"):
@@ -563,16 +585,19 @@ def test_every_run_a_table_shows_is_stored_so_a_fresh_clone_has_nothing_left_to_
     """A results file is rendered from the store: each run it shows that the runner
     measured (its provenance names a commit) has its record under runs/bench/<spec>/, so
     `transferlab bench run` on a fresh clone trains only what the table lacks, not runs
-    whose numbers are already there. Borrowed runs live in their lender's store."""
+    whose numbers are already there. Borrowed runs live in their lender's store; a table
+    being measured again keeps its old records in the store's superseded/ folder."""
     for spec in all_specs(ROOT):
         results = RESULTS / f"{spec.name}.json"
         if not results.is_file():
             continue
-        have = stored(spec, ROOT / "runs" / "bench")
+        store = ROOT / "runs" / "bench"
+        have = stored(spec, store)
+        old = {p.stem: json.loads(p.read_text()) for p in (store / spec.name).glob(SUPERSEDED)}
         for run in json.loads(results.read_text())["runs"]:
             if "borrowed_from" in run or commit_of(run) == UNRECORDED:
                 continue
-            assert have.get(run["key"]) == run, (spec.name, run["key"])
+            assert run in (have.get(run["key"]), old.get(run["key"])), (spec.name, run["key"])
 
 
 def test_results_files_are_strict_json():

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"skipped {unmet_needs(spec)}")
         specs = [s for s in specs if not unmet_needs(s)]
     for spec in specs if action != "render" else []:
-        run(spec, args)
+        run(spec, args, one=action == "run")
     if action != "run" and not getattr(args, "dry_run", False):
         for spec in specs:  # after every run: a spec that borrows sees its lender's last runs
             print(f"wrote {render(spec)}")
@@ -100,12 +100,17 @@ def main(argv: list[str] | None = None) -> None:
                 fill_blocks(Path(page))
 
 
-def run(spec, args) -> None:
+def run(spec, args, one: bool = True) -> None:
+    """What is left of ``spec``, listed or run; ``one``: the spec was named on its own, so a
+    spec with nothing left says where its runs are (``all`` says it of no spec)."""
     seeds = list(args.seeds) if args.seeds else None
     todo = missing(spec, seeds)
     total = len(spec.runs(seeds))
-    again = f" (all stored in {STORE / spec.name}/: move them out to measure again)"
-    print(f"{spec.name}: {len(todo)} of {total} runs to do" + ("" if todo or not total else again))
+    again = f" (all stored; to measure again, move them into {STORE / spec.name}/superseded/)"
+    print(
+        f"{spec.name}: {len(todo)} of {total} runs to do"
+        + (again if one and total and not todo else "")
+    )
     if args.dry_run:
         for item in todo:
             twin = trained_as(spec, item)

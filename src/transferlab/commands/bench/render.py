@@ -59,15 +59,16 @@ def paired(ours: list[float], theirs: list[float]) -> tuple[float, float, bool]:
 
 
 def versus(mine: list[dict], base: list[dict] | None, key: str = "target_test_acc") -> str:
-    """The difference to the baseline row in ``key`` (the label-free choice's target test
-    accuracy unless said otherwise), and whether it stands above seed noise.
+    """The difference to the baseline row in ``key`` (by default the target test accuracy of
+    the checkpoint each row's own protocol chose), and whether it stands above seed noise.
 
     Runs of the same seeds are paired (the same data split, the same initialisation where
     the networks match): the cell is the mean ± std of the per-seed differences, and an
     effect only when every seed agrees on its sign and the mean clears the spread. One
     common seed gives that seed's difference, with no spread, and names the seed. Rows
     without common seeds compare means, against the larger standard deviation of the two;
-    a side with one run has no spread, and the cell says that it compares means.
+    a side with one run has no spread, and the cell says that it compares means. Runs
+    without ``key`` (records from before it was measured) are left out, and the cell says so.
     """
     if base is None:
         return "–"
@@ -75,6 +76,12 @@ def versus(mine: list[dict], base: list[dict] | None, key: str = "target_test_ac
     theirs = {r["seed"]: 100 * r[key] for r in base if r.get(key) is not None}
     if not ours or not theirs:
         return "–"
+    partial = len(ours) < len(mine) or len(theirs) < len(base)
+    return compared(ours, theirs) + (" (only the seeds that have it)" if partial else "")
+
+
+def compared(ours: dict[int, float], theirs: dict[int, float]) -> str:
+    """``versus``'s cell for two rows' values by seed."""
     common = sorted(set(ours) & set(theirs))
     if len(common) > 1:
         mean, spread, effect = paired([ours[s] for s in common], [theirs[s] for s in common])
@@ -306,8 +313,9 @@ def pair_lines(spec: Spec, groups) -> list[str]:
     keys = {"target_test_acc": "as selected"}
     keys |= {"oracle_target_test_acc": "oracle-selected"} if spec.oracle else {}
     lines = [
-        "Pairs, seed by seed (the first row minus the second, in points; 'within noise' by "
-        "the rule of 'vs baseline'):",
+        "Pairs, seed by seed (the first row minus the second, mean ± std of the same seed's "
+        "differences, in points; 'within noise' unless every seed agrees on the sign and the "
+        "mean is larger than the std):",
         "",  # a list starts after a blank line in Markdown
     ]
     for task in spec.shown_tasks:
@@ -315,11 +323,12 @@ def pair_lines(spec: Spec, groups) -> list[str]:
         where = "" if task == DEFAULT_TASK else f"{task}: "
         for first, second in spec.pairs:
             if first in runs and second in runs:
-                cells = "; ".join(
-                    f"{versus(runs[first], runs[second], key)} {shown}"
-                    for key, shown in keys.items()
-                )
-                lines.append(f"- {where}{first} − {second}: {cells}")
+                cells = {
+                    shown: versus(runs[first], runs[second], key) for key, shown in keys.items()
+                }
+                if set(cells.values()) != {"–"}:  # a kind whose runs have no such accuracy
+                    listed = "; ".join(f"{cell} {shown}" for shown, cell in cells.items())
+                    lines.append(f"- {where}{first} − {second}: {listed}")
     return lines if len(lines) > 2 else []
 
 
@@ -351,7 +360,7 @@ def render(spec: Spec, store: Path = STORE, results: Path = RESULTS) -> Path:
     own_table = table_of(spec.kind)
     text = own_table(spec, ordered, results) if own_table else table(spec, ordered)
     listed = pair_lines(spec, grouped(spec, ordered))
-    if listed:  # under any kind's table whose runs have a target test accuracy
+    if listed:  # under any kind's table, where its runs have a target test accuracy
         text += "\n\n" + "\n".join(listed)
     if spec.curve and any("curve" in run for run in ordered):
         text += "\n\n" + curve_table(spec, ordered, results / f"{spec.name}_curve.png")

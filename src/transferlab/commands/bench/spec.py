@@ -327,13 +327,25 @@ def read_gap(path: Path, gap, labels: list[str]) -> tuple[str, str] | None:
     return gap[0], gap[1]
 
 
-def read_pairs(path: Path, pairs: list, labels: list[str]) -> list[tuple[str, str]]:
+def read_pairs(path: Path, pairs, labels: list[str]) -> list[tuple[str, str]]:
     """``[[row, row], ...]``: two different rows each, the first read against the second."""
+    shape = f"{path}: pairs is a list of [row, other row] lists, e.g. [[JAN, DAN]]"
+    if not isinstance(pairs, list):
+        raise ValueError(f"{shape}; got {pairs!r}")
     for pair in pairs:
-        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
-            raise ValueError(f"{path}: pairs holds [row, other row] lists; got {pair!r}")
-        if not set(pair) <= set(labels):
-            raise ValueError(f"{path}: pairs {pair} names a row that is not one of {labels}")
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(r, str) for r in pair)
+        ):
+            raise ValueError(f"{shape}; got {pair!r}")
+        if pair[0] == pair[1]:
+            raise ValueError(f"{path}: pairs {pair} names one row twice; name two different rows")
+        unknown = [row for row in pair if row not in labels]
+        if unknown:
+            raise ValueError(
+                f"{path}: pairs names {unknown[0]!r}, which is not a row; rows: {labels}"
+            )
     return [(first, second) for first, second in pairs]
 
 

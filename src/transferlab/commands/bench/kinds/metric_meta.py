@@ -97,8 +97,11 @@ def retrieval_verdicts(spec: Spec, groups) -> list[str]:
     for label in labels[labels.index(base) + 1 :]:
         seeds = sorted(set(runs[label]) & set(runs[base]))
         for column, key in VERDICTS.items():
-            ours = [100 * metric(runs[label][s], key) for s in seeds]
-            theirs = [100 * metric(runs[base][s], key) for s in seeds]
+            both = [
+                s for s in seeds if None not in (metric(runs[r][s], key) for r in (label, base))
+            ]
+            ours = [100 * metric(runs[label][s], key) for s in both]
+            theirs = [100 * metric(runs[base][s], key) for s in both]
             if ours:
                 lines.append(verdict(column, label, ours, name, theirs))
     return lines
