@@ -103,7 +103,9 @@ def metric(run: dict, name: str) -> float | None:
     return run.get("other_test_metrics", {}).get(name)
 
 
-GAP_PROTOCOLS = ("target_test_acc", "oracle_target_test_acc")  # label-free, oracle-selected
+# the target test accuracy of the checkpoint each row's protocol chose, and of the one target
+# validation labels chose (``oracle``): the two selections every comparison reads
+SELECTIONS = ("target_test_acc", "oracle_target_test_acc")
 
 
 def gap_shares(spec: Spec, task: str, label: str, groups) -> dict[str, float]:
@@ -122,7 +124,7 @@ def gap_shares(spec: Spec, task: str, label: str, groups) -> dict[str, float]:
         runs = {row: [r for r in runs[row] if r["seed"] in common] for row in (label, low, high)}
     top = mean_std([r["target_test_acc"] for r in runs[high]])[0]
     shares = {}
-    for key in GAP_PROTOCOLS:
+    for key in SELECTIONS:
         ours = [r.get(key) for r in runs[label]]
         bottom = [r.get(key) for r in runs[low]]
         if None in ours or None in bottom:
@@ -136,7 +138,7 @@ def gap_shares(spec: Spec, task: str, label: str, groups) -> dict[str, float]:
 def gap_closed(spec: Spec, task: str, label: str, groups) -> str:
     """The table's cell: label-free share, then the oracle-selected one after a slash."""
     shares = gap_shares(spec, task, label, groups)
-    return " / ".join(f"{100 * shares[key]:.0f}%" for key in GAP_PROTOCOLS if key in shares) or "–"
+    return " / ".join(f"{100 * shares[key]:.0f}%" for key in SELECTIONS if key in shares) or "–"
 
 
 def gap_goal_note(spec: Spec, groups) -> str:
@@ -165,13 +167,13 @@ def gap_goal_note(spec: Spec, groups) -> str:
             key: statistics.fmean(shares[key] for shares in per_task)
             if all(key in shares for shares in per_task)
             else None
-            for key in GAP_PROTOCOLS
+            for key in SELECTIONS
         }
 
     def shown(share: float | None) -> str:
         return "–" if share is None else f"{100 * share:.0f}%"
 
-    protocols = GAP_PROTOCOLS if spec.oracle else GAP_PROTOCOLS[:1]
+    protocols = SELECTIONS if spec.oracle else SELECTIONS[:1]
     over = f"the mean over the {len(spec.tasks)} tasks" if several else "its one task"
     listed = "; ".join(
         f"{label} {' / '.join(shown(m[key]) for key in protocols)}" for label, m in means.items()
@@ -310,8 +312,8 @@ def pair_lines(spec: Spec, groups) -> list[str]:
     not a row and its baseline is read off the table too, under either protocol."""
     if not spec.pairs:
         return []
-    keys = {"target_test_acc": "as selected"}
-    keys |= {"oracle_target_test_acc": "oracle-selected"} if spec.oracle else {}
+    named = dict(zip(SELECTIONS, ("as selected", "oracle-selected"), strict=True))
+    keys = {key: named[key] for key in (SELECTIONS if spec.oracle else SELECTIONS[:1])}
     lines = [
         "Pairs, seed by seed (the first row minus the second, mean ± std of the same seed's "
         "differences, in points; 'within noise' unless every seed agrees on the sign and the "
