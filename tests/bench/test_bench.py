@@ -1,5 +1,6 @@
-"""``transferlab bench``: a tiny spec end to end — run, stop after one run, resume without
-redoing it, render a table with provenance — and every spec in benchmarks/specs/ loads."""
+"""``transferlab bench``: a tiny spec end to end — run, stop after one run, leave alone what
+another process holds, resume without redoing it in two processes, render a table with
+provenance — and every spec in benchmarks/specs/ loads."""
 
 import itertools
 import json
@@ -18,6 +19,8 @@ from transferlab.commands.bench.provenance import UNRECORDED, commit_of
 from transferlab.commands.bench.render import cell, grouped, pair_lines, table, versus
 from transferlab.commands.bench.runner import (
     KINDS,
+    claimed,
+    groups_of,
     missing,
     run_spec,
     stored,
@@ -62,9 +65,12 @@ def test_a_stopped_spec_resumes_and_renders_with_provenance(tmp_path, monkeypatc
     assert run_spec(spec, max_runs=1) == ["source-only__seed0"]  # stopped after one run
     first = tmp_path / "runs/bench/tiny/source-only__seed0.json"
     written = first.stat().st_mtime_ns
-    main(["run", str(spec.path), "--seeds", "0"])  # resumes: only DANN seed 0 is left
-    assert first.stat().st_mtime_ns == written
-    main(["run", str(spec.path), "--workers", "2"])  # seed 1 in two processes
+    seed0, seed1 = groups_of(spec.runs())
+    with claimed(tmp_path / "runs/bench/tiny/claims", seed0) as mine:  # another process's
+        assert mine and run_spec(spec, seeds=[0]) == []  # DANN seed 0 is taken: left alone
+    main(["run", str(spec.path), "--workers", "2"])  # DANN seed 0 and seed 1 side by side
+    assert first.stat().st_mtime_ns == written  # resumed: the stored run is not done again
+    assert not missing(spec)
     capsys.readouterr()
     main(["run", str(spec.path)])  # nothing left: it says where the runs are
     assert "tiny: 0 of 4 runs to do (all stored; to measure again, move them into runs/bench/" in (

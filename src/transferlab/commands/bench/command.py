@@ -53,12 +53,11 @@ def parser_for(action: str):
             nargs="+",
             help="only these seeds (default: the spec's)",
         )
-        parser.add_argument("--workers", type=int, default=1, help="processes sharing it")
         parser.add_argument(
-            "--worker",
-            type=str | None,
-            default=None,
-            help="i/N: the share of one of N processes (set by --workers)",
+            "--workers",
+            type=int,
+            default=1,
+            help="processes side by side, each taking whole (seed, task) groups no other has",
         )
         parser.add_argument(
             "--only", type=str | None, default=None, help="one run, by its key (see --dry-run)"
@@ -117,8 +116,7 @@ def run(spec, args, one: bool = True) -> None:
             kept = f" (the run {twin}: kept from it, not trained again)" if twin else ""
             print(f"  {item.key}: {item.row.config} {' '.join(item.overrides)}{kept}")
         return
-    if args.workers > 1 and not args.worker:
+    if args.workers > 1:
         run_in_processes(spec, seeds, args.workers)
         return
-    worker, workers = map(int, (args.worker or "0/1").split("/"))
-    run_spec(spec, seeds, worker, workers, only=args.only)
+    run_spec(spec, seeds, only=args.only)

@@ -1,6 +1,7 @@
 """Run what a spec lists and is not yet stored: each finished run is written at once to
 ``runs/bench/<spec>/<run>.json``, so a stopped benchmark resumes where it was, and
-processes that split a spec (``--workers``) share one store with nothing to merge. The
+processes that run one spec side by side (``--workers``, or a second ``bench run`` started
+by hand) share one store with nothing to merge, each taking what no other has taken. The
 run files are not git-ignored (their training folders are): committed, they carry a
 measurement longer than one machine's lease to the next machine, which resumes it."""
 
@@ -8,15 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from itertools import groupby
 from pathlib import Path
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one process a spec there
+    fcntl = None
 
 from transferlab.commands.bench.provenance import provenance
 from transferlab.commands.bench.spec import CHECKPOINT_OF, Run, Spec
@@ -95,11 +103,31 @@ def done_here(spec: Spec, store: Path = STORE) -> dict[str, dict]:
     return done
 
 
-def worker_share(spec: Spec, seeds: list[int] | None, worker: int, workers: int) -> list[Run]:
-    """This worker's runs: whole (seed, task) groups, so a row that needs another row's
-    checkpoint runs in the same process after it."""
-    groups = [list(g) for _, g in groupby(spec.runs(seeds), key=lambda r: (r.seed, r.task))]
-    return [run for i, group in enumerate(groups) if i % workers == worker for run in group]
+def groups_of(runs: list[Run]) -> list[list[Run]]:
+    """``runs`` in whole (seed, task) groups, the unit one process takes: a row that needs
+    another row's checkpoint runs in the same process after it."""
+    return [list(g) for _, g in groupby(runs, key=lambda r: (r.seed, r.task))]
+
+
+@contextmanager
+def claimed(folder: Path, group: list[Run]):
+    """Whether this process holds ``group``: an exclusive lock on its file in ``folder``,
+    held until the group is done. Processes running one spec side by side each take the
+    groups no other holds, so however many start, and whatever part of the spec is already
+    stored, each does its own share of what is left; the system drops a lock when its
+    process ends, so a killed worker holds nothing when the spec is run again."""
+    if fcntl is None:
+        yield True
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]", "_", f"{group[0].seed}__{group[0].task}")  # tasks may hold "/"
+    with open(folder / f"{name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 def table_of(kind: str):
@@ -126,22 +154,49 @@ def missing(spec: Spec, seeds: list[int] | None = None, store: Path = STORE) -> 
 def run_spec(
     spec: Spec,
     seeds: list[int] | None = None,
-    worker: int = 0,
-    workers: int = 1,
     max_runs: int | None = None,
     store: Path = STORE,
     only: str | None = None,
 ) -> list[str]:
-    """Run this worker's missing runs (at most ``max_runs``; ``only`` one run by its key);
-    returns their keys. A row with ``env`` runs in a process of its own, started with it."""
-    extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
+    """Run the missing runs that no other process has taken (at most ``max_runs``; ``only``
+    one run by its key); returns their keys. A row with ``env`` runs in a process of its
+    own, started with it."""
     code = provenance(spec.root)  # the code this process imported, not what is on disk later
-    default_threads = torch.get_num_threads()
-    done, finished = done_here(spec, store), []
-    share = worker_share(spec, seeds, worker, workers)
-    if unmet_needs(spec) and any(run.key not in done for run in share):
+    runs, finished = spec.runs(seeds), []
+    done = done_here(spec, store)
+    if unmet_needs(spec) and any(run.key not in done for run in runs):
         raise ValueError(unmet_needs(spec))
-    for number, run in enumerate(share, 1):
+    for group in groups_of(runs):
+        if max_runs is not None and len(finished) >= max_runs:
+            break
+        if all(run.key in done for run in group):
+            continue
+        # ``only``: one run its parent process started apart (``env``), and the parent
+        # holds the run's group
+        claim = nullcontext(True) if only else claimed(store / spec.name / "claims", group)
+        with claim as mine:
+            if mine:
+                left = None if max_runs is None else max_runs - len(finished)
+                finished += run_group(spec, group, runs, code, left, store, only)
+    return finished
+
+
+def run_group(
+    spec: Spec,
+    group: list[Run],
+    runs: list[Run],
+    code: dict,
+    max_runs: int | None,
+    store: Path,
+    only: str | None,
+) -> list[str]:
+    """Run what is missing of one (seed, task) group of ``runs``, in order; returns the
+    keys run."""
+    extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
+    default_threads = torch.get_num_threads()
+    done, finished = done_here(spec, store), []  # read now: another process may have added
+    keys = [run.key for run in runs]
+    for run in group:
         if run.key in done or (only and run.key != only):
             continue
         if max_runs is not None and len(finished) >= max_runs:
@@ -158,7 +213,8 @@ def run_spec(
             run_in_its_environment(spec, run)
             done, finished = done_here(spec, store), [*finished, run.key]
             continue
-        print(f"{spec.name}: {run.key} ({number} of {len(share)}) ...", flush=True)
+        number = keys.index(run.key) + 1
+        print(f"{spec.name}: {run.key} ({number} of {len(runs)}) ...", flush=True)
         torch.set_num_threads(run.row.threads or spec.threads or default_threads)
         checkpoints = {  # runs that trained nothing to keep (a timing) have no checkpoint
             d["label"]: d["checkpoint_path"]
@@ -254,15 +310,14 @@ def strict(value):
 
 
 def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
-    """Split ``spec`` over ``workers`` processes sharing the store; wait for all. Each
-    process gets its share of the CPU cores as its default thread count (unless
+    """Run ``spec`` in ``workers`` processes sharing the store (see ``claimed``); wait for
+    all. Each process gets its share of the CPU cores as its default thread count (unless
     ``OMP_NUM_THREADS`` says otherwise): more threads than cores slow every run down."""
     seed_args = ["--seeds", *map(str, seeds)] if seeds else []
     share = str(max(1, (os.cpu_count() or 1) // workers))
     env = os.environ | {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", share)}
     processes = [
-        subprocess.Popen(bench_run_command(spec, "--worker", f"{i}/{workers}", *seed_args), env=env)
-        for i in range(workers)
+        subprocess.Popen(bench_run_command(spec, *seed_args), env=env) for _ in range(workers)
     ]
     failed = [p.args for p in processes if p.wait() != 0]
     if failed:
