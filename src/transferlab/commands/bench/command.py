@@ -21,6 +21,7 @@ from pathlib import Path
 
 from transferlab.commands.bench.render import fill_blocks, render
 from transferlab.commands.bench.runner import (
+    CAN_LOCK,
     STORE,
     missing,
     run_in_processes,
@@ -102,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
 def run(spec, args, one: bool = True) -> None:
     """What is left of ``spec``, listed or run; ``one``: the spec was named on its own, so a
     spec with nothing left says where its runs are (``all`` says it of no spec)."""
+    if args.workers > 1 and args.only:
+        raise ValueError("--only names one run: it runs in one process, not --workers")
+    if args.workers > 1 and not CAN_LOCK:
+        raise ValueError("--workers needs file locks (fcntl), which this system lacks")
     seeds = list(args.seeds) if args.seeds else None
     todo = missing(spec, seeds)
     total = len(spec.runs(seeds))

@@ -86,6 +86,11 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+# set by ``bench run --workers N`` for its N processes: runs side by side share the cores,
+# which their seconds reflect
+BENCH_WORKERS = "BENCH_WORKERS"
+
+
 def provenance(root: Path, code: bool = True) -> dict:
     """Everything a run's numbers depend on besides its config and seed (``code=False``:
     all but the commit, which the caller took when it imported the code)."""
@@ -94,6 +99,7 @@ def provenance(root: Path, code: bool = True) -> dict:
         "command": shlex.join(["transferlab", *sys.argv[1:]]),
         "packages": package_versions(),
         "threads": torch.get_num_threads(),
+        "workers": int(os.environ.get(BENCH_WORKERS, "1")),
         # the CPU kernels torch picked (AVX-512, AVX2 ...): they round differently
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "machine": {

@@ -21,20 +21,23 @@ from pathlib import Path
 
 import torch
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; one process a spec there
-    fcntl = None
-
-from transferlab.commands.bench.provenance import provenance
+from transferlab.commands.bench.provenance import BENCH_WORKERS, provenance
 from transferlab.commands.bench.spec import CHECKPOINT_OF, Run, Spec
 from transferlab.commands.cli import QUIET_TRAINER
 from transferlab.registry import Registry
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: one process a spec (``--workers`` refuses)
+    fcntl = None
+CAN_LOCK = fcntl is not None
 
 STORE = Path("runs/bench")
 # extra arguments for every run, e.g. BENCH_OVERRIDES="--trainer.accelerator=gpu";
 # recorded in each run's provenance, since they are part of its protocol
 BENCH_OVERRIDES = "BENCH_OVERRIDES"
+# set for a run its process starts apart (a row's ``env``): the parent holds its group
+PARENT_HOLDS_GROUP = "TRANSFERLAB_BENCH_PARENT_HOLDS_GROUP"
 
 KINDS = Registry("benchmark kind", filled_by="transferlab.commands.bench.kinds")
 """How a spec's runs are measured: ``train`` (fit + test, the default); special
@@ -124,10 +127,10 @@ def claimed(folder: Path, group: list[Run]):
     with open(folder / f"{name}.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mine = True
         except BlockingIOError:
-            yield False
-            return
-        yield True
+            mine = False
+        yield mine
 
 
 def table_of(kind: str):
@@ -171,13 +174,16 @@ def run_spec(
             break
         if all(run.key in done for run in group):
             continue
-        # ``only``: one run its parent process started apart (``env``), and the parent
-        # holds the run's group
-        claim = nullcontext(True) if only else claimed(store / spec.name / "claims", group)
+        if only and only not in {run.key for run in group}:
+            continue
+        held = only and os.environ.get(PARENT_HOLDS_GROUP)
+        claim = nullcontext(True) if held else claimed(store / spec.name / "claims", group)
         with claim as mine:
-            if mine:
-                left = None if max_runs is None else max_runs - len(finished)
-                finished += run_group(spec, group, runs, code, left, store, only)
+            if not mine:
+                print(f"{spec.name}: seed {group[0].seed}, {group[0].task}: another process has it")
+                continue
+            left = None if max_runs is None else max_runs - len(finished)
+            finished += run_group(spec, group, runs, code, left, store, only)
     return finished
 
 
@@ -194,9 +200,9 @@ def run_group(
     keys run."""
     extra = shlex.split(os.environ.get(BENCH_OVERRIDES, ""))
     default_threads = torch.get_num_threads()
-    done, finished = done_here(spec, store), []  # read now: another process may have added
-    keys = [run.key for run in runs]
+    finished, keys = [], [run.key for run in runs]
     for run in group:
+        done = done_here(spec, store)  # read before each run: other processes add theirs
         if run.key in done or (only and run.key != only):
             continue
         if max_runs is not None and len(finished) >= max_runs:
@@ -206,12 +212,12 @@ def run_group(
             trained = twin.get("same_run_as", twin["key"])
             record = {**twin, "key": run.key, "label": run.row.label, "task": run.task}
             write_run(store / spec.name / f"{run.key}.json", record | {"same_run_as": trained})
-            done, finished = done_here(spec, store), [*finished, run.key]
+            finished.append(run.key)
             print(f"{spec.name}: {run.key} is the run {trained}: kept, not trained again")
             continue
         if run.row.env and not only:
             run_in_its_environment(spec, run)
-            done, finished = done_here(spec, store), [*finished, run.key]
+            finished.append(run.key)
             continue
         number = keys.index(run.key) + 1
         print(f"{spec.name}: {run.key} ({number} of {len(runs)}) ...", flush=True)
@@ -237,7 +243,6 @@ def run_group(
             "provenance": code | provenance(spec.root, code=False) | {"bench_overrides": extra},
         }
         write_run(store / spec.name / f"{run.key}.json", record)
-        done[run.key] = record
         finished.append(run.key)
         print(f"{spec.name}: {run.key} done ({record['wall_seconds']:.0f} s)", flush=True)
     torch.set_num_threads(default_threads)
@@ -275,7 +280,8 @@ def run_in_its_environment(spec: Spec, run: Run) -> None:
     """Variables such as ``ATEN_CPU_CAPABILITY`` act when torch is imported: the run gets a
     process of its own, started with the row's ``env``."""
     command = bench_run_command(spec, "--only", run.key, "--seeds", str(run.seed))
-    if subprocess.run(command, env=os.environ | run.row.env).returncode != 0:
+    env = os.environ | run.row.env | {PARENT_HOLDS_GROUP: "1"}
+    if subprocess.run(command, env=env).returncode != 0:
         raise RuntimeError(f"{run.key} failed in its own process; run again to resume")
 
 
@@ -315,7 +321,8 @@ def run_in_processes(spec: Spec, seeds: list[int] | None, workers: int) -> None:
     ``OMP_NUM_THREADS`` says otherwise): more threads than cores slow every run down."""
     seed_args = ["--seeds", *map(str, seeds)] if seeds else []
     share = str(max(1, (os.cpu_count() or 1) // workers))
-    env = os.environ | {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", share)}
+    threads = os.environ.get("OMP_NUM_THREADS", share)
+    env = os.environ | {"OMP_NUM_THREADS": threads, BENCH_WORKERS: str(workers)}
     processes = [
         subprocess.Popen(bench_run_command(spec, *seed_args), env=env) for _ in range(workers)
     ]
