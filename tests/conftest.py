@@ -94,6 +94,23 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def checkout_runs() -> set[Path]:
+    """What the checkout's runs/ holds, two levels deep (a run's folder and its versions),
+    but the benchmark store."""
+    runs = ROOT / "runs"
+    return {p for p in [*runs.glob("*"), *runs.glob("*/*")] if "bench" not in p.parts[-2:]}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_checkout():
+    """Every run writes under a temporary folder; one that writes into the checkout's runs/
+    (a module fixture starts before its test moves into a temporary folder) fails here."""
+    before = checkout_runs()
+    yield
+    written = sorted(str(p.relative_to(ROOT)) for p in checkout_runs() - before)
+    assert not written, f"tests wrote into the checkout: {written}"
+
+
 @pytest.fixture(autouse=True)
 def offline_and_isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
