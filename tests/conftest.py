@@ -98,15 +98,19 @@ def checkout_runs() -> set[Path]:
     """What the checkout's runs/ holds, two levels deep (a run's folder and its versions),
     but the benchmark store."""
     runs = ROOT / "runs"
-    return {p for p in [*runs.glob("*"), *runs.glob("*/*")] if "bench" not in p.parts[-2:]}
+    found = [*runs.glob("*"), *runs.glob("*/*")]
+    return {p for p in found if p.relative_to(runs).parts[0] != "bench"}
 
 
 @pytest.fixture(scope="session", autouse=True)
-def nothing_written_into_the_checkout():
-    """Every run writes under a temporary folder; one that writes into the checkout's runs/
-    (a module fixture starts before its test moves into a temporary folder) fails here."""
-    before = checkout_runs()
+def session_in_a_temporary_folder(tmp_path_factory):
+    """Every run writes under a temporary folder: the session starts in one, so a module or
+    session fixture, which starts before its test moves into the test's own folder, writes
+    there too. A test that still writes into the checkout's runs/ fails here."""
+    before, start = checkout_runs(), Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("session"))
     yield
+    os.chdir(start)
     written = sorted(str(p.relative_to(ROOT)) for p in checkout_runs() - before)
     assert not written, f"tests wrote into the checkout: {written}"
 

@@ -17,8 +17,6 @@ def source_checkpoint(tmp_path_factory):
         "--trainer.max_epochs=3",
         "--trainer.callbacks=[]",
         f"--checkpoint.dirpath={folder}",
-        # a module fixture starts before the test moves into its temporary folder
-        f"--trainer.default_root_dir={folder}",
     )
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return cli.trainer.checkpoint_callback.best_model_path

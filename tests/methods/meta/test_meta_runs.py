@@ -24,12 +24,8 @@ def held_out_accuracy(name: str, *overrides: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def support_set_only(tmp_path_factory):
-    # a module fixture starts before the test moves into its temporary folder
-    folder = tmp_path_factory.mktemp("support_set_only")
-    return held_out_accuracy(
-        "support_set_baseline/digits_5way_1shot", f"--trainer.default_root_dir={folder}"
-    )
+def support_set_only():
+    return held_out_accuracy("support_set_baseline/digits_5way_1shot")
 
 
 @pytest.mark.slow

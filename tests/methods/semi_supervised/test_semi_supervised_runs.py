@@ -29,14 +29,8 @@ MARGIN = {"self_training": 0.005, "co_training": 0.01, "label_propagation": 0.1,
 
 
 @pytest.fixture(scope="module")
-def short(tmp_path_factory):
-    """SHORT, writing its runs under a temporary folder rather than the checkout's runs/."""
-    return [*SHORT, f"--trainer.default_root_dir={tmp_path_factory.mktemp('runs')}"]
-
-
-@pytest.fixture(scope="module")
-def supervised_only(short):
-    return run_config(config("source_only/mnist_10_labels.yaml"), overrides=short)
+def supervised_only():
+    return run_config(config("source_only/mnist_10_labels.yaml"), overrides=SHORT)
 
 
 @pytest.mark.slow
@@ -52,16 +46,16 @@ def supervised_only(short):
         ("fixmatch", []),
     ],
 )
-def test_beats_supervised_only_with_few_labels(method, extra, short, supervised_only):
-    result = run_config(config(f"{method}/mnist_10_labels.yaml"), overrides=[*short, *extra])
+def test_beats_supervised_only_with_few_labels(method, extra, supervised_only):
+    result = run_config(config(f"{method}/mnist_10_labels.yaml"), overrides=[*SHORT, *extra])
     assert result.protocol == supervised_only.protocol == "source_val_acc"
     assert result.target_test_acc > supervised_only.target_test_acc + MARGIN[method]
 
 
 @pytest.mark.slow
-def test_mean_teacher_learns_from_three_labels_per_class(short):
+def test_mean_teacher_learns_from_three_labels_per_class():
     """71.3-76.8% at seeds 0-2 (chance: 10%); not a gain over supervised-only here."""
     extra = ["--model.init_args.rampup_epochs=2"]
-    result = run_config(config("mean_teacher/mnist_10_labels.yaml"), overrides=[*short, *extra])
+    result = run_config(config("mean_teacher/mnist_10_labels.yaml"), overrides=[*SHORT, *extra])
     assert result.protocol == "source_val_acc"
     assert result.target_test_acc > 0.5
